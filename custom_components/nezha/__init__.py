@@ -1,0 +1,92 @@
+"""The Nezha Monitoring integration."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from .api import NezhaClient
+from .const import DOMAIN, MANUFACTURER
+from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator, NezhaRuntimeData
+
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:
+    """Set up a dashboard: first refresh, the dashboard device, then the platforms."""
+    client = NezhaClient(
+        async_get_clientsession(hass, entry.data[CONF_VERIFY_SSL]),
+        entry.data[CONF_URL],
+        entry.data[CONF_TOKEN],
+    )
+    coordinator = NezhaDataUpdateCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+
+    # Server devices link to this one by id, so it must exist before any entity is added.
+    dashboard = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, entry.entry_id)},
+        name=entry.title,
+        manufacturer=MANUFACTURER,
+        model=f"Dashboard ({coordinator.data.flavor})",
+        entry_type=dr.DeviceEntryType.SERVICE,
+        configuration_url=client.url,
+    )
+    entry.runtime_data = NezhaRuntimeData(
+        client=client, coordinator=coordinator, dashboard_device_id=dashboard.id
+    )
+
+    _async_sync_devices(hass, entry)
+    entry.async_on_unload(coordinator.async_add_listener(lambda: _async_sync_devices(hass, entry)))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+@callback
+def _async_sync_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
+    """Drop devices of servers that left the dashboard and follow renames.
+
+    Runs after each successful refresh; it does nothing per server unless something changed.
+    """
+    coordinator = entry.runtime_data.coordinator
+    if not coordinator.last_update_success:
+        return
+    registry = dr.async_get(hass)
+    servers = coordinator.data.servers
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        server_id = _server_id_of(entry, device)
+        if server_id is None:
+            continue
+        server = servers.get(server_id)
+        if server is None:
+            registry.async_remove_device(device.id)
+        elif device.name != server.name:
+            registry.async_update_device(device.id, name=server.name)
+
+
+def _server_id_of(entry: NezhaConfigEntry, device: dr.AnyDeviceEntry) -> int | None:
+    """The server id behind one of this entry's devices (None for the dashboard device)."""
+    prefix = f"{entry.entry_id}_"
+    for domain, identifier in device.identifiers:
+        if domain == DOMAIN and identifier.startswith(prefix):
+            suffix = identifier.removeprefix(prefix)
+            if suffix.isdecimal():
+                return int(suffix)
+    return None
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: NezhaConfigEntry, device: dr.AnyDeviceEntry
+) -> bool:
+    """Allow deleting a server's device only once the dashboard no longer lists it."""
+    server_id = _server_id_of(entry, device)
+    if server_id is None:
+        return False
+    return server_id not in entry.runtime_data.coordinator.data.servers
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:
+    """Unload a config entry."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,47 @@
+"""Errors raised by the Nezha dashboard client.
+
+Messages never contain the token: they are built from the URL's host and the kind of failure only.
+"""
+
+from __future__ import annotations
+
+
+class NezhaError(Exception):
+    """Base class for every error the client raises."""
+
+
+class NezhaInvalidUrlError(NezhaError):
+    """The dashboard URL is not a usable http(s) URL."""
+
+
+class NezhaConnectionError(NezhaError):
+    """The dashboard could not be reached, or answered with a server error."""
+
+
+class NezhaTimeoutError(NezhaConnectionError):
+    """The dashboard did not answer in time."""
+
+
+class NezhaSSLError(NezhaConnectionError):
+    """The dashboard's TLS certificate could not be verified."""
+
+
+class NezhaAuthError(NezhaError):
+    """The dashboard refused the credentials."""
+
+
+class NezhaNotDashboardError(NezhaError):
+    """The URL answers, but not like a Nezha dashboard (HTML, foreign JSON)."""
+
+
+class NezhaResponseError(NezhaError):
+    """The dashboard answered with something the client cannot use."""
+
+
+class NezhaRateLimitError(NezhaConnectionError):
+    """The dashboard (or a proxy in front of it) asked the client to slow down."""
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        """Keep the delay the dashboard asked for, when it gave one."""
+        super().__init__(message)
+        self.retry_after = retry_after

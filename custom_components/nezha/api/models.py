@@ -1,0 +1,112 @@
+"""Typed, immutable models of what a Nezha dashboard reports.
+
+Every dashboard line (v0, v1, v2) is parsed into these, so nothing outside ``api/`` depends on
+which line the user runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class DashboardFlavor(StrEnum):
+    """The API line a dashboard speaks."""
+
+    V0 = "v0"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Temperature:
+    """One temperature sensor reported by an agent."""
+
+    name: str
+    celsius: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerHost:
+    """Static facts about a server, sent by its agent at start-up."""
+
+    platform: str = ""
+    platform_version: str = ""
+    cpu: tuple[str, ...] = ()
+    mem_total: int = 0
+    disk_total: int = 0
+    swap_total: int = 0
+    arch: str = ""
+    virtualization: str = ""
+    boot_time: datetime | None = None
+    country_code: str = ""
+    agent_version: str = ""
+    gpu: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerStatus:
+    """The latest live figures of a server.
+
+    Traffic counters are cumulative since the agent started and reset when it restarts.
+    """
+
+    cpu: float = 0.0
+    mem_used: int = 0
+    swap_used: int = 0
+    disk_used: int = 0
+    net_in_transfer: int = 0
+    net_out_transfer: int = 0
+    net_in_speed: int = 0
+    net_out_speed: int = 0
+    uptime: int = 0
+    load_1: float = 0.0
+    load_5: float = 0.0
+    load_15: float = 0.0
+    tcp_connections: int = 0
+    udp_connections: int = 0
+    processes: int = 0
+    temperatures: tuple[Temperature, ...] = ()
+    gpu: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Server:
+    """One server watched by the dashboard."""
+
+    id: int
+    name: str
+    tag: str = ""
+    # None when the agent has not reported since the dashboard started.
+    last_active: datetime | None = None
+    ipv4: str = ""
+    ipv6: str = ""
+    display_index: int = 0
+    host: ServerHost = field(default_factory=ServerHost)
+    status: ServerStatus = field(default_factory=ServerStatus)
+
+    @property
+    def valid_ip(self) -> str:
+        """The address the dashboard shows: IPv4 when known, else IPv6."""
+        return self.ipv4 or self.ipv6
+
+    def is_online(self, now: datetime, threshold_seconds: float) -> bool:
+        """Whether the agent reported within the threshold, judged on the dashboard's clock."""
+        if self.last_active is None:
+            return False
+        return (now - self.last_active).total_seconds() <= threshold_seconds
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DashboardSnapshot:
+    """Everything one refresh learned: the servers by id and the dashboard's clock."""
+
+    servers: dict[int, Server]
+    # The dashboard's time when it answered (HTTP Date header), so "online" does not depend
+    # on Home Assistant's clock agreeing with the dashboard's.
+    dashboard_time: datetime
+    flavor: DashboardFlavor = DashboardFlavor.V0
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """The non-empty tags (server groups) present in this snapshot."""
+        return frozenset(server.tag for server in self.servers.values() if server.tag)

@@ -1,0 +1,260 @@
+"""Config flow: dashboard URL and API token, checked against the dashboard.
+
+Also reauthentication (new token only), reconfiguration (URL, token, TLS check) and options
+(update interval, online threshold, tags).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, Final
+
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio as vol
+from yarl import URL
+
+from .api import (
+    DashboardSnapshot,
+    NezhaAuthError,
+    NezhaClient,
+    NezhaConnectionError,
+    NezhaError,
+    NezhaInvalidUrlError,
+    NezhaNotDashboardError,
+    NezhaSSLError,
+    normalize_url,
+)
+from .const import (
+    CONF_ONLINE_THRESHOLD,
+    CONF_SCAN_INTERVAL,
+    CONF_TAGS,
+    DEFAULT_ONLINE_THRESHOLD,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MAX_ONLINE_THRESHOLD,
+    MIN_ONLINE_THRESHOLD,
+    MIN_SCAN_INTERVAL,
+)
+from .coordinator import NezhaConfigEntry
+
+_URL_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.URL, autocomplete="url"))
+_TOKEN_SELECTOR = TextSelector(
+    TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
+)
+
+USER_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_URL): _URL_SELECTOR,
+        vol.Required(CONF_TOKEN): _TOKEN_SELECTOR,
+        vol.Required(CONF_VERIFY_SSL, default=True): bool,
+    }
+)
+REAUTH_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR})
+
+# Which form field an error of the client belongs to, and its translation key; the first
+# matching class wins, so subclasses come before their bases.
+_ERRORS: Final[tuple[tuple[type[NezhaError], str, str], ...]] = (
+    (NezhaAuthError, CONF_TOKEN, "invalid_auth"),
+    (NezhaSSLError, CONF_URL, "ssl_error"),
+    (NezhaConnectionError, CONF_URL, "cannot_connect"),
+    (NezhaNotDashboardError, CONF_URL, "not_nezha"),
+    (NezhaInvalidUrlError, CONF_URL, "invalid_url"),
+)
+
+
+def _title(url: str) -> str:
+    """Host and sub-path of the dashboard, e.g. ``status.example.com/nezha``."""
+    parsed = URL(url)
+    return f"{parsed.host}{parsed.path.rstrip('/')}"
+
+
+def _same_dashboard(old: DashboardSnapshot, new: DashboardSnapshot) -> bool:
+    """Whether two snapshots plausibly come from one dashboard.
+
+    A dashboard that moved keeps its servers (ids and names); an unrelated one shares none.
+    With no servers on either side there is nothing to tell, so it passes.
+    """
+    if not old.servers or not new.servers:
+        return True
+    old_pairs = {(server.id, server.name) for server in old.servers.values()}
+    return any((server.id, server.name) in old_pairs for server in new.servers.values())
+
+
+class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Handle a config flow for Nezha Monitoring."""
+
+    VERSION = 1
+
+    async def _async_check(
+        self, data: Mapping[str, Any]
+    ) -> tuple[str | None, DashboardSnapshot | None, dict[str, str]]:
+        """Try the dashboard: its normalised URL, what it answered, and form errors."""
+        url: str | None = None
+        try:
+            url = normalize_url(data[CONF_URL])
+            client = NezhaClient(
+                async_get_clientsession(self.hass, data[CONF_VERIFY_SSL]), url, data[CONF_TOKEN]
+            )
+            snapshot = await client.async_get_servers()
+        except NezhaError as err:
+            for error_type, field, key in _ERRORS:
+                if isinstance(err, error_type):
+                    return url, None, {field: key}
+            LOGGER.debug("Unexpected answer from the dashboard: %s", err)
+            return url, None, {"base": "unknown"}
+        except Exception:  # noqa: BLE001 - a config flow must never crash on a dashboard
+            LOGGER.exception("Unexpected error while checking the dashboard")
+            return url, None, {"base": "unknown"}
+        return url, snapshot, {}
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the dashboard URL and token."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url, _, errors = await self._async_check(user_input)
+            if url is not None and not errors:
+                await self.async_set_unique_id(url)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=_title(url), data={**user_input, CONF_URL: url}
+                )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The dashboard refused the token: ask for a new one."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask only for the new token and check it against the same dashboard."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            _, _, errors = await self._async_check({**entry.data, **user_input})
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=REAUTH_SCHEMA,
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change URL, token or TLS verification of an existing entry."""
+        entry: NezhaConfigEntry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url, snapshot, errors = await self._async_check(user_input)
+            if url is not None and snapshot is not None and not errors:
+                if any(
+                    other.unique_id == url and other.entry_id != entry.entry_id
+                    for other in self._async_current_entries(include_ignore=False)
+                ):
+                    return self.async_abort(reason="already_configured")
+                old = getattr(entry, "runtime_data", None)
+                if old is not None and not _same_dashboard(old.coordinator.data, snapshot):
+                    errors["base"] = "different_dashboard"
+                else:
+                    return self.async_update_reload_and_abort(
+                        entry,
+                        unique_id=url,
+                        title=_title(url),
+                        data_updates={**user_input, CONF_URL: url},
+                    )
+        suggested = user_input or {
+            CONF_URL: entry.data[CONF_URL],
+            CONF_TOKEN: entry.data[CONF_TOKEN],
+            CONF_VERIFY_SSL: entry.data[CONF_VERIFY_SSL],
+        }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: NezhaConfigEntry) -> NezhaOptionsFlow:
+        """Create the options flow."""
+        return NezhaOptionsFlow()
+
+
+class NezhaOptionsFlow(OptionsFlowWithReload):
+    """Update interval, online threshold and tags; saving reloads the entry."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the options; tags are those the dashboard reports, plus any chosen before."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+
+        entry: NezhaConfigEntry = self.config_entry
+        chosen: list[str] = entry.options.get(CONF_TAGS, [])
+        runtime = getattr(entry, "runtime_data", None)
+        reported = runtime.coordinator.dashboard_tags if runtime is not None else frozenset()
+        tags = sorted(reported | set(chosen))
+
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(
+                CONF_SCAN_INTERVAL,
+                default=entry.options.get(
+                    CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL.total_seconds()
+                ),
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=MIN_SCAN_INTERVAL.total_seconds(),
+                    max=timedelta(hours=1).total_seconds(),
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Required(
+                CONF_ONLINE_THRESHOLD,
+                default=entry.options.get(CONF_ONLINE_THRESHOLD, DEFAULT_ONLINE_THRESHOLD),
+            ): NumberSelector(
+                NumberSelectorConfig(
+                    min=MIN_ONLINE_THRESHOLD,
+                    max=MAX_ONLINE_THRESHOLD,
+                    step=1,
+                    unit_of_measurement="s",
+                    mode=NumberSelectorMode.BOX,
+                )
+            ),
+        }
+        if tags:
+            schema[vol.Optional(CONF_TAGS, default=chosen)] = SelectSelector(
+                SelectSelectorConfig(
+                    options=tags, multiple=True, mode=SelectSelectorMode.LIST, sort=True
+                )
+            )
+        return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))

@@ -1,0 +1,24 @@
+"""Constants for the Nezha Monitoring integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "nezha"
+LOGGER = logging.getLogger(__package__)
+
+MANUFACTURER: Final = "Nezha"
+
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+CONF_ONLINE_THRESHOLD: Final = "online_threshold"
+CONF_TAGS: Final = "tags"
+
+DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=30)
+MIN_SCAN_INTERVAL: Final = timedelta(seconds=5)
+# Agents report every few seconds; the official front end calls a server offline after 30 s
+# of silence, which also absorbs the 1 s resolution of the HTTP Date header.
+DEFAULT_ONLINE_THRESHOLD: Final = 30
+MIN_ONLINE_THRESHOLD: Final = 10
+MAX_ONLINE_THRESHOLD: Final = 3600

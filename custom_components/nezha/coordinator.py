@@ -1,0 +1,117 @@
+"""Coordinator: one request per refresh for every server of the dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import override
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .api import (
+    DashboardSnapshot,
+    NezhaAuthError,
+    NezhaClient,
+    NezhaConnectionError,
+    NezhaError,
+    NezhaRateLimitError,
+)
+from .const import (
+    CONF_ONLINE_THRESHOLD,
+    CONF_SCAN_INTERVAL,
+    CONF_TAGS,
+    DEFAULT_ONLINE_THRESHOLD,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MIN_SCAN_INTERVAL,
+)
+
+type NezhaConfigEntry = ConfigEntry[NezhaRuntimeData]
+
+
+@dataclass(slots=True)
+class NezhaRuntimeData:
+    """What a loaded entry keeps."""
+
+    client: NezhaClient
+    coordinator: NezhaDataUpdateCoordinator
+    dashboard_device_id: str
+
+
+class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
+    """Fetches all servers of one dashboard in a single request."""
+
+    config_entry: NezhaConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, config_entry: NezhaConfigEntry, client: NezhaClient
+    ) -> None:
+        """Set up the coordinator with the entry's options."""
+        options = config_entry.options
+        interval = timedelta(
+            seconds=options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL.total_seconds())
+        )
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=DOMAIN,
+            update_interval=max(interval, MIN_SCAN_INTERVAL),
+        )
+        self.client = client
+        self.online_threshold: float = options.get(CONF_ONLINE_THRESHOLD, DEFAULT_ONLINE_THRESHOLD)
+        tags: list[str] = options.get(CONF_TAGS, [])
+        self.tags: frozenset[str] = frozenset(tags)
+        # Every tag the dashboard reported at the last refresh, before filtering.
+        self.dashboard_tags: frozenset[str] = frozenset()
+
+    @override
+    async def _async_update_data(self) -> DashboardSnapshot:
+        """Fetch every server; the tag filter is applied here, not per request."""
+        try:
+            snapshot = await self.client.async_get_servers()
+        except NezhaAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except NezhaRateLimitError as err:
+            raise UpdateFailed(
+                retry_after=err.retry_after,
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+            ) from err
+        except NezhaConnectionError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        except NezhaError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="invalid_response",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self.dashboard_tags = snapshot.tags
+        if not self.tags:
+            return snapshot
+        return DashboardSnapshot(
+            servers={
+                server_id: server
+                for server_id, server in snapshot.servers.items()
+                if server.tag in self.tags
+            },
+            dashboard_time=snapshot.dashboard_time,
+            flavor=snapshot.flavor,
+        )
+
+    def is_online(self, server_id: int) -> bool:
+        """Whether a server reported recently, on the dashboard's clock."""
+        server = self.data.servers.get(server_id)
+        return server is not None and server.is_online(
+            self.data.dashboard_time, self.online_threshold
+        )

@@ -1,0 +1,233 @@
+"""Setup, devices, refreshes and failures, through states and the registries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+
+from aiohttp import web
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.nezha.const import DOMAIN
+from fake_dashboard import FakeDashboard
+
+from .conftest import Clock, setup_entry
+
+DETAILS = "/api/v1/server/details"
+
+
+async def _refresh(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    freezer.tick(timedelta(seconds=30))
+    async_fire_time_changed(hass)
+    # Interval refreshes run as background tasks doing real HTTP: wait for them too.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and record.name.startswith("custom_components.nezha")
+    ]
+
+
+async def test_docs_example_states(
+    hass: HomeAssistant, dashboard: FakeDashboard, init_integration: MockConfigEntry
+) -> None:
+    """The values of the docs page's example, as a user sees them."""
+    assert init_integration.state is ConfigEntryState.LOADED
+    states = {
+        "binary_sensor.server1_online": STATE_ON,
+        "sensor.server1_cpu_usage": "17.33",
+        "sensor.server1_memory_usage": "81.57",
+        "sensor.server1_memory_used": "13.0514068603516",
+        "sensor.server1_disk_used": "2174.68376541138",
+        "sensor.server1_disk_usage": "94.4",
+        "sensor.server1_swap_usage": "unknown",
+        "sensor.server1_download_speed": "10.552734375",
+        "sensor.server1_upload_speed": "5.1787109375",
+        "sensor.server1_downloaded": "2.5241386462003",
+        "sensor.server1_uploaded": "0.647692722268403",
+        "sensor.server1_load_1_min": "5.23",
+        "sensor.server1_tcp_connections": "195",
+        "sensor.server1_udp_connections": "70",
+        "sensor.server1_processes": "437",
+        "sensor.server1_last_boot": "2022-05-16T06:52:42+00:00",
+        "sensor.server1_last_seen": "2022-05-20T02:50:42+00:00",
+        "sensor.server1_ipv4_address": "1.1.1.1",
+        "sensor.127_0_0_1_servers_online": "1",
+        "sensor.127_0_0_1_servers": "2",
+    }
+    assert {entity_id: hass.states.get(entity_id).state for entity_id in states} == states
+    # One request per refresh: setup made exactly one.
+    assert dashboard.requests[DETAILS] == 1
+
+
+async def test_never_reported_server(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Server2 has never reported: offline, its live metrics unavailable."""
+    assert hass.states.get("binary_sensor.server2_online").state == STATE_OFF
+    assert hass.states.get("sensor.server2_cpu_usage").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.server2_download_speed").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.server2_last_seen").state == "unknown"
+    assert hass.states.get("sensor.server2_last_boot").state == "unknown"
+
+
+async def test_devices(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    dashboard: FakeDashboard,
+) -> None:
+    entry_id = init_integration.entry_id
+    hub = device_registry.async_get_device_by_identifier((DOMAIN, entry_id), entry_id)
+    assert hub is not None
+    assert hub.entry_type is dr.DeviceEntryType.SERVICE
+    assert hub.configuration_url == dashboard.url
+    server1 = device_registry.async_get_device_by_identifier((DOMAIN, f"{entry_id}_1"), entry_id)
+    assert server1 is not None
+    assert (server1.name, server1.model, server1.hw_version, server1.sw_version) == (
+        "Server1",
+        "darwin 12.3.1",
+        "arm64",
+        None,
+    )
+    assert server1.via_device_id == hub.id
+    assert server1.configuration_url == f"{dashboard.url}/server/1"
+    assert len(dr.async_entries_for_config_entry(device_registry, entry_id)) == 3
+
+
+async def test_one_request_per_refresh_whatever_the_server_count(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    config_entry: MockConfigEntry,
+    add_servers: object,
+    freezer: FrozenDateTimeFactory,
+    clock: Clock,
+) -> None:
+    add_servers(*range(10, 210))  # type: ignore[operator]
+    await setup_entry(hass, config_entry)
+    assert dashboard.requests[DETAILS] == 1
+    assert hass.states.get("sensor.127_0_0_1_servers").state == "202"
+    for refresh in range(1, 4):
+        clock.now += 30
+        dashboard.tick(30)
+        await _refresh(hass, freezer)
+        assert dashboard.requests[DETAILS] == 1 + refresh
+    assert sum(dashboard.requests.values()) == 4
+
+
+async def test_offline_when_silent_past_threshold(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    clock: Clock,
+) -> None:
+    """Online is judged on the dashboard's clock, with the 30 s threshold."""
+    clock.now += 28  # last report 30 s ago on the dashboard's clock
+    await _refresh(hass, freezer)
+    assert hass.states.get("binary_sensor.server1_online").state == STATE_ON
+    clock.now += 1
+    await _refresh(hass, freezer)
+    assert hass.states.get("binary_sensor.server1_online").state == STATE_OFF
+    assert hass.states.get("sensor.server1_cpu_usage").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.server1_memory_total").state != STATE_UNAVAILABLE
+    assert hass.states.get("sensor.127_0_0_1_servers_online").state == "0"
+
+
+async def test_dashboard_down_then_back(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Down: everything unavailable, logged once; back: recovered by itself, logged once."""
+    await dashboard.go_down()
+    for _ in range(3):
+        await _refresh(hass, freezer)
+    assert hass.states.get("binary_sensor.server1_online").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.server1_cpu_usage").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.127_0_0_1_servers").state == STATE_UNAVAILABLE
+    assert _errors_logged(caplog) == [
+        "Error fetching nezha data: Cannot reach the Nezha dashboard: "
+        "cannot connect to 127.0.0.1: ClientConnectorError"
+    ]
+
+    await dashboard.come_back()
+    await _refresh(hass, freezer)
+    await _refresh(hass, freezer)
+    assert hass.states.get("binary_sensor.server1_online").state == STATE_ON
+    assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
+    assert caplog.text.count("Fetching nezha data recovered") == 1
+    assert len(_errors_logged(caplog)) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"code":0,"result":[{"id":1,', b"\x00\xff garbage", b'{"code":0,"result":"x"}'],
+)
+async def test_malformed_json_never_raises(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    body: bytes,
+) -> None:
+    async def garbage(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    dashboard.hook = garbage
+    await _refresh(hass, freezer)
+    coordinator = init_integration.runtime_data.coordinator
+    assert not coordinator.last_update_success
+    assert hass.states.get("sensor.server1_cpu_usage").state == STATE_UNAVAILABLE
+    dashboard.hook = None
+    await _refresh(hass, freezer)
+    assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
+
+
+async def test_setup_retries_when_dashboard_down(
+    hass: HomeAssistant, dashboard: FakeDashboard, config_entry: MockConfigEntry
+) -> None:
+    await dashboard.go_down()
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_revoked_token_starts_reauth(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    dashboard.tokens.clear()
+    await _refresh(hass, freezer)
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert hass.states.get("sensor.server1_cpu_usage").state == STATE_UNAVAILABLE
+
+
+async def test_unload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_unique_ids_stable(
+    hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    entry = entity_registry.async_get("sensor.server1_cpu_usage")
+    assert entry is not None
+    assert entry.unique_id == f"{init_integration.entry_id}_1_cpu"
