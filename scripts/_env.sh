@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 
 PROJECT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-ENV_DIR="$PROJECT/.env314"
+# NEZHA_ENV_DIR lets several checkouts (git worktrees) share one environment.
+ENV_DIR="${NEZHA_ENV_DIR:-$PROJECT/.env314}"
 REQUIREMENTS="$PROJECT/requirements_test.txt"
 MIN_PYTHON="3.14.2"
 
