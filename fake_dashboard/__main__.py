@@ -14,15 +14,22 @@ from .server import FakeDashboard, make_server
 
 
 async def _run(args: argparse.Namespace) -> None:
-    dashboard = FakeDashboard(token=args.token, prefix=args.prefix)
+    token = args.token or ("nzp_demo-token" if args.flavor == "v2" else "demo-token")
+    dashboard = FakeDashboard(token=token, prefix=args.prefix, flavor=args.flavor)
     tags = ("Tokyo", "Frankfurt", "Home")
     for server_id in range(1, args.servers + 1):
-        dashboard.add(make_server(server_id, tag=tags[server_id % len(tags)]))
+        tag = tags[server_id % len(tags)]
+        dashboard.add(make_server(server_id, tag=tag))
+        dashboard.groups.setdefault(tag, []).append(server_id)
     if args.servers >= 3:
         dashboard.silence(args.servers - 1, seconds_ago=3600)
         dashboard.add(make_server(args.servers, "never-reported", reported=False))
     url = await dashboard.start(args.host, args.port)
-    print(f"Fake Nezha dashboard (v0) at {url}  token: {args.token}", flush=True)
+    if args.flavor == "v1":
+        credentials = f"login: {dashboard.username} / {dashboard.password}"
+    else:
+        credentials = f"token: {token}"
+    print(f"Fake Nezha dashboard ({args.flavor}) at {url}  {credentials}", flush=True)
     try:
         while True:
             await asyncio.sleep(1)
@@ -37,7 +44,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8008)
     parser.add_argument("--servers", type=int, default=6)
-    parser.add_argument("--token", default="demo-token")
+    parser.add_argument("--flavor", choices=("v0", "v1", "v2"), default="v0")
+    parser.add_argument("--token", default="", help="API token (v0) or personal token (v2)")
     parser.add_argument("--prefix", default="", help="serve under a sub-path, e.g. /nezha")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(parser.parse_args()))

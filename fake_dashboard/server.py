@@ -10,6 +10,21 @@ v0 behaviours reproduced (dashboard source, tag v0.20.13):
   non-numeric id is skipped; an unknown tag gives ``[]``; ``display_index`` and
   ``hide_for_guest`` are only filled by the unfiltered details;
 - routes it does not have (``/api/v1/setting`` among them) answer a 404 HTML page.
+
+v1/v2 behaviours (``flavor="v1"``/``"v2"``; source tags v1.14.14 and v2.3.7):
+- ``GET /api/v1/setting`` answers without credentials; the v0 routes answer 404
+  ``{"error":"404 Not Found"}``;
+- envelope ``{"success":true,"data":...}`` with every field omitempty (``success:false`` too,
+  so a refusal is only ``{"error":...}``); snake_case keys; RFC 3339 ``last_active`` with
+  nanoseconds and an offset, Go's zero time for never;
+- ``POST /api/v1/login`` gives a JWT (``Authorization: Bearer``) with an expiry; a bad or
+  expired JWT gets HTTP 200 ``{"error":"ApiErrorUnauthorized"}``; v1 renews it with
+  ``GET /api/v1/refresh-token``;
+- v2 personal tokens ``nzp_...``: unknown → 401 ``ApiErrorUnauthorized: invalid api token``,
+  expired → 401 ``ApiErrorUnauthorized: api token expired``, missing scope → 403
+  ``ApiErrorForbidden: api token lacks scope <scope>``;
+- ``GET /api/v1/server-group`` lists groups with their server ids (null when empty);
+  ``GET /api/v1/server?id=`` returns everything when no id matches.
 """
 
 from __future__ import annotations
@@ -19,6 +34,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 import copy
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import formatdate
 import json
 import random
@@ -34,6 +50,76 @@ NOT_FOUND_PAGE = (
     "<body><h1>404</h1><p>页面不存在</p></body></html>"
 )
 GIB = 1024**3
+V1_VERSION = "v1.14.14"
+V2_VERSION = "2.3.7"
+SCOPE_INVENTORY = "nezha:inventory:read"
+SCOPE_SERVICE = "nezha:service:read"
+UNAUTHORIZED_JWT = {"error": "ApiErrorUnauthorized"}
+NOT_FOUND_JSON = {"error": "404 Not Found"}
+GO_ZERO_RFC3339 = "0001-01-01T00:00:00Z"
+# The dashboard's own offset in its timestamps (a dashboard in China, say).
+DASHBOARD_TZ = timezone(timedelta(hours=8))
+# v0 PascalCase status/host keys → v1/v2 snake_case.
+_HOST_KEYS = {
+    "Platform": "platform",
+    "PlatformVersion": "platform_version",
+    "CPU": "cpu",
+    "MemTotal": "mem_total",
+    "DiskTotal": "disk_total",
+    "SwapTotal": "swap_total",
+    "Arch": "arch",
+    "Virtualization": "virtualization",
+    "BootTime": "boot_time",
+    "Version": "version",
+    "GPU": "gpu",
+}
+_STATE_KEYS = {
+    "CPU": "cpu",
+    "MemUsed": "mem_used",
+    "SwapUsed": "swap_used",
+    "DiskUsed": "disk_used",
+    "NetInTransfer": "net_in_transfer",
+    "NetOutTransfer": "net_out_transfer",
+    "NetInSpeed": "net_in_speed",
+    "NetOutSpeed": "net_out_speed",
+    "Uptime": "uptime",
+    "Load1": "load_1",
+    "Load5": "load_5",
+    "Load15": "load_15",
+    "TcpConnCount": "tcp_conn_count",
+    "UdpConnCount": "udp_conn_count",
+    "ProcessCount": "process_count",
+    "Temperatures": "temperatures",
+}
+
+
+def rfc3339(seconds: float | None) -> str:
+    """Go's ``time.Time`` JSON: nanoseconds and the dashboard's offset; zero time for None."""
+    if seconds is None:
+        return GO_ZERO_RFC3339
+    when = datetime.fromtimestamp(seconds, DASHBOARD_TZ)
+    nanos = f"{when.microsecond:06d}789"
+    return when.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos}" + when.strftime("%z")[:3] + ":00"
+
+
+def omitempty(value: Any) -> Any:
+    """Drop zero numbers, empty strings, empty lists/objects and None, recursively."""
+    if isinstance(value, dict):
+        cleaned = {key: omitempty(item) for key, item in value.items()}
+        return {key: item for key, item in cleaned.items() if item not in (0, "", None, [], {})}
+    if isinstance(value, list):
+        return [omitempty(item) for item in value]
+    return value
+
+
+@dataclass
+class PersonalToken:
+    """A v2 personal API token."""
+
+    scopes: frozenset[str] = frozenset({SCOPE_INVENTORY, SCOPE_SERVICE})
+    # Dashboard clock (unix s) after which it is refused; None = never expires.
+    expires: float | None = None
+
 
 type Hook = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
 
@@ -74,6 +160,28 @@ class FakeServer:
             data["host"] = self.host
             data["status"] = self.status
         return data
+
+    def to_v1(self, groups: list[str]) -> dict[str, Any]:
+        """The object of ``GET /api/v1/server`` (before omitempty)."""
+        host = {new: self.host.get(old) for old, new in _HOST_KEYS.items()}
+        state = {new: self.status.get(old) for old, new in _STATE_KEYS.items()}
+        gpu = self.status.get("GPU")
+        state["gpu"] = [gpu] if gpu else []
+        del groups  # groups are served by their own route
+        return {
+            "id": self.id,
+            "name": self.name,
+            "uuid": f"00000000-0000-4000-8000-{self.id:012d}",
+            "display_index": self.display_index,
+            "hide_for_guest": self.hide_for_guest,
+            "host": host,
+            "state": state,
+            "geoip": {
+                "ip": {"ipv4_addr": self.ipv4, "ipv6_addr": self.ipv6},
+                "country_code": self.host.get("CountryCode", ""),
+            },
+            "last_active": rfc3339(self.last_active),
+        }
 
 
 def empty_host() -> dict[str, Any]:
@@ -191,9 +299,29 @@ class FakeDashboard:
         prefix: str = "",
         clock: Callable[[], float] = time.time,
         seed: int = 0,
+        flavor: str = "v0",
+        username: str = "admin",
+        password: str = "admin-password",
+        jwt_lifetime: float = 3600.0,
     ) -> None:
-        """Create an empty dashboard; ``prefix`` mounts it under a sub-path."""
+        """Create an empty dashboard; ``prefix`` mounts it under a sub-path.
+
+        ``flavor`` "v1"/"v2" serves the current API instead of v0; on v2 ``token`` is a
+        personal token with every read scope (add others to ``personal_tokens``).
+        """
+        self.flavor = flavor
         self.tokens: set[str] = {token}
+        self.personal_tokens: dict[str, PersonalToken] = (
+            {token: PersonalToken()} if flavor == "v2" else {}
+        )
+        self.username = username
+        self.password = password
+        self.jwt_lifetime = jwt_lifetime
+        # JWT → dashboard clock (unix s) when it expires.
+        self.jwts: dict[str, float] = {}
+        self.logins = 0
+        # Server groups: name → server ids.
+        self.groups: dict[str, list[int]] = {}
         self.prefix = prefix.rstrip("/")
         self.clock = clock
         self.servers: dict[int, FakeServer] = {}
@@ -291,8 +419,17 @@ class FakeDashboard:
     def make_app(self) -> web.Application:
         """The aiohttp application."""
         app = web.Application(middlewares=[self._middleware])
-        app.router.add_get(f"{self.prefix}/api/v1/server/list", self._list)
-        app.router.add_get(f"{self.prefix}/api/v1/server/details", self._details)
+        api = f"{self.prefix}/api/v1"
+        if self.flavor == "v0":
+            app.router.add_get(f"{api}/server/list", self._list)
+            app.router.add_get(f"{api}/server/details", self._details)
+            return app
+        app.router.add_get(f"{api}/setting", self._setting)
+        app.router.add_post(f"{api}/login", self._login)
+        if self.flavor == "v1":
+            app.router.add_get(f"{api}/refresh-token", self._refresh)
+        app.router.add_get(f"{api}/server", self._server_v1)
+        app.router.add_get(f"{api}/server-group", self._server_group)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -337,14 +474,17 @@ class FakeDashboard:
         try:
             response = await handler(request)
         except web.HTTPNotFound:
-            response = web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
+            if self.flavor == "v0":
+                response = web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
+            else:
+                response = self._json(NOT_FOUND_JSON, status=404)
         response.headers["Date"] = formatdate(self.clock(), usegmt=True)
         return response
 
-    def _json(self, payload: dict[str, Any]) -> web.Response:
+    def _json(self, payload: dict[str, Any], status: int = 200) -> web.Response:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         self.bytes_sent += len(body)
-        return web.Response(body=body, content_type="application/json")
+        return web.Response(body=body, status=status, content_type="application/json")
 
     def _authorised(self, request: web.Request) -> bool:
         return request.headers.get("Authorization", "") in self.tokens
@@ -385,3 +525,109 @@ class FakeDashboard:
                 "result": [s.to_v0(details=True, unfiltered=unfiltered) for s in servers],
             }
         )
+
+    # --- v1/v2 -------------------------------------------------------------------------
+
+    def add_personal_token(
+        self, token: str, *, scopes: frozenset[str], expires: float | None = None
+    ) -> None:
+        """Create a v2 personal token with these scopes."""
+        self.personal_tokens[token] = PersonalToken(scopes=scopes, expires=expires)
+
+    def expire_sessions(self) -> None:
+        """Forget every JWT (e.g. the dashboard's secret changed)."""
+        self.jwts.clear()
+
+    def _issue_jwt(self) -> dict[str, Any]:
+        token = f"jwt-{self._random.getrandbits(64):016x}"
+        expires = self.clock() + self.jwt_lifetime
+        self.jwts[token] = expires
+        when = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"success": True, "data": {"token": token, "expire": when}}
+
+    def _check_auth(self, request: web.Request, scope: str) -> web.Response | None:
+        """None when allowed, else the answer the dashboard gives."""
+        raw = request.headers.get("Authorization", "").strip()
+        bearer = raw.removeprefix("Bearer ").strip() if raw.startswith("Bearer ") else ""
+        if self.flavor == "v2" and bearer.startswith("nzp_"):
+            personal = self.personal_tokens.get(bearer)
+            if personal is None:
+                return self._json({"error": "ApiErrorUnauthorized: invalid api token"}, status=401)
+            if personal.expires is not None and self.clock() >= personal.expires:
+                return self._json({"error": "ApiErrorUnauthorized: api token expired"}, status=401)
+            if scope not in personal.scopes:
+                return self._json(
+                    {"error": f"ApiErrorForbidden: api token lacks scope {scope}"}, status=403
+                )
+            return None
+        expires = self.jwts.get(bearer)
+        if expires is None or self.clock() >= expires:
+            return self._json(UNAUTHORIZED_JWT)
+        return None
+
+    async def _setting(self, request: web.Request) -> web.Response:
+        version = V1_VERSION if self.flavor == "v1" else V2_VERSION
+        return self._json(
+            omitempty(
+                {
+                    "success": True,
+                    "data": {
+                        "config": {"site_name": "哪吒监控", "language": "zh_CN"},
+                        "version": version,
+                        "tsdb_enabled": False,
+                    },
+                }
+            )
+        )
+
+    async def _login(self, request: web.Request) -> web.Response:
+        try:
+            form = await request.json()
+        except ValueError:
+            return self._json(UNAUTHORIZED_JWT)
+        if (
+            type(form) is not dict
+            or form.get("username") != self.username
+            or form.get("password") != self.password
+        ):
+            return self._json(UNAUTHORIZED_JWT)
+        self.logins += 1
+        return self._json(self._issue_jwt())
+
+    async def _refresh(self, request: web.Request) -> web.Response:
+        raw = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        expires = self.jwts.get(raw)
+        if expires is None or self.clock() >= expires:
+            return self._json(UNAUTHORIZED_JWT)
+        return self._json(self._issue_jwt())
+
+    def _groups_of(self, server_id: int) -> list[str]:
+        return [name for name, ids in self.groups.items() if server_id in ids]
+
+    async def _server_v1(self, request: web.Request) -> web.Response:
+        if (refusal := self._check_auth(request, SCOPE_INVENTORY)) is not None:
+            return refusal
+        wanted = [
+            int(part) for part in request.query.get("id", "").split(",") if part.strip().isdigit()
+        ]
+        servers = [self.servers[i] for i in wanted if i in self.servers]
+        if not servers:
+            # As in the source: an id filter that matches nothing returns everything.
+            servers = sorted(self.servers.values(), key=lambda s: -s.display_index)
+        payload = {
+            "success": True,
+            "data": [server.to_v1(self._groups_of(server.id)) for server in servers],
+        }
+        return self._json(omitempty(payload))
+
+    async def _server_group(self, request: web.Request) -> web.Response:
+        if (refusal := self._check_auth(request, SCOPE_INVENTORY)) is not None:
+            return refusal
+        data = [
+            {
+                "group": {"id": index, "name": name},
+                "servers": ids or None,
+            }
+            for index, (name, ids) in enumerate(self.groups.items(), start=1)
+        ]
+        return self._json(omitempty({"success": True, "data": data}))

@@ -9,6 +9,7 @@ from aiohttp import ClientSession, web
 import pytest
 
 from custom_components.nezha.api import (
+    DashboardFlavor,
     NezhaAuthError,
     NezhaClient,
     NezhaConnectionError,
@@ -36,7 +37,25 @@ async def session() -> AsyncGenerator[ClientSession]:
 
 @pytest.fixture
 def client(session: ClientSession, dashboard: FakeDashboard) -> NezhaClient:
-    return NezhaClient(session, dashboard.url, TOKEN)
+    # As the integration builds it for a v0 entry: the line is known from setup.
+    return NezhaClient(session, dashboard.url, TOKEN, flavor=DashboardFlavor.V0)
+
+
+async def test_v0_detected_without_sending_the_token(
+    session: ClientSession, dashboard: FakeDashboard
+) -> None:
+    """The line probe needs no credentials: the token only goes to the v0 route."""
+    seen: list[tuple[str, str | None]] = []
+
+    async def spy(request: web.Request) -> None:
+        seen.append((request.path, request.headers.get("Authorization")))
+
+    dashboard.hook = spy
+    client = NezhaClient(session, dashboard.url, TOKEN)
+    snapshot = await client.async_get_servers()
+    assert client.flavor is DashboardFlavor.V0
+    assert snapshot.flavor is DashboardFlavor.V0
+    assert seen == [("/api/v1/setting", None), ("/api/v1/server/details", TOKEN)]
 
 
 async def test_docs_example_parsed(client: NezhaClient) -> None:

@@ -10,7 +10,7 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.nezha.const import DOMAIN
+from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
 from fake_dashboard import FakeDashboard
 
 from .conftest import TOKEN
@@ -28,7 +28,12 @@ async def test_user_flow_creates_entry(hass: HomeAssistant, dashboard: FakeDashb
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "127.0.0.1"
-    assert result["data"] == {CONF_URL: dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True}
+    assert result["data"] == {
+        CONF_URL: dashboard.url,
+        CONF_TOKEN: TOKEN,
+        CONF_VERIFY_SSL: True,
+        CONF_FLAVOR: "v0",
+    }
     assert result["result"].unique_id == dashboard.url
     # The check is one request, and the entry then loads.
     await hass.async_block_till_done()

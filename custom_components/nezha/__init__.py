@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL, Platform
+from homeassistant.const import (
+    CONF_PASSWORD,
+    CONF_TOKEN,
+    CONF_URL,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+    Platform,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .api import NezhaClient
-from .const import DOMAIN, MANUFACTURER
+from .api import DashboardFlavor, NezhaClient
+from .const import CONF_FLAVOR, DOMAIN, MANUFACTURER
 from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator, NezhaRuntimeData
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
@@ -19,7 +26,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
     client = NezhaClient(
         async_get_clientsession(hass, entry.data[CONF_VERIFY_SSL]),
         entry.data[CONF_URL],
-        entry.data[CONF_TOKEN],
+        entry.data.get(CONF_TOKEN, ""),
+        username=entry.data.get(CONF_USERNAME, ""),
+        password=entry.data.get(CONF_PASSWORD, ""),
+        flavor=DashboardFlavor(entry.data.get(CONF_FLAVOR, DashboardFlavor.V0)),
     )
     coordinator = NezhaDataUpdateCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()

@@ -15,7 +15,13 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.const import (
+    CONF_PASSWORD,
+    CONF_TOKEN,
+    CONF_URL,
+    CONF_USERNAME,
+    CONF_VERIFY_SSL,
+)
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -33,17 +39,21 @@ import probatio as vol
 from yarl import URL
 
 from .api import (
+    DashboardFlavor,
     DashboardSnapshot,
     NezhaAuthError,
     NezhaClient,
     NezhaConnectionError,
     NezhaError,
     NezhaInvalidUrlError,
+    NezhaMissingScopeError,
     NezhaNotDashboardError,
     NezhaSSLError,
+    NezhaTokenExpiredError,
     normalize_url,
 )
 from .const import (
+    CONF_FLAVOR,
     CONF_ONLINE_THRESHOLD,
     CONF_SCAN_INTERVAL,
     CONF_TAGS,
@@ -70,10 +80,31 @@ USER_SCHEMA = vol.Schema(
     }
 )
 REAUTH_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR})
+# The first step for every dashboard line: a v1 dashboard has no API tokens (it asks for a
+# login next), so the token may be left empty there.
+FIRST_STEP_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_URL): _URL_SELECTOR,
+        vol.Optional(CONF_TOKEN, default=""): _TOKEN_SELECTOR,
+        vol.Required(CONF_VERIFY_SSL, default=True): bool,
+    }
+)
+LOGIN_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_USERNAME): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username")
+        ),
+        vol.Required(CONF_PASSWORD): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
+        ),
+    }
+)
 
 # Which form field an error of the client belongs to, and its translation key; the first
 # matching class wins, so subclasses come before their bases.
 _ERRORS: Final[tuple[tuple[type[NezhaError], str, str], ...]] = (
+    (NezhaMissingScopeError, CONF_TOKEN, "missing_scope"),
+    (NezhaTokenExpiredError, CONF_TOKEN, "token_expired"),
     (NezhaAuthError, CONF_TOKEN, "invalid_auth"),
     (NezhaSSLError, CONF_URL, "ssl_error"),
     (NezhaConnectionError, CONF_URL, "cannot_connect"),
@@ -105,6 +136,11 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
 
+    def __init__(self) -> None:
+        """Start with nothing learned about the dashboard."""
+        self._flavor: DashboardFlavor | None = None
+        self._pending: dict[str, Any] = {}
+
     async def _async_check(
         self, data: Mapping[str, Any]
     ) -> tuple[str | None, DashboardSnapshot | None, dict[str, str]]:
@@ -113,8 +149,16 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
         try:
             url = normalize_url(data[CONF_URL])
             client = NezhaClient(
-                async_get_clientsession(self.hass, data[CONF_VERIFY_SSL]), url, data[CONF_TOKEN]
+                async_get_clientsession(self.hass, data[CONF_VERIFY_SSL]),
+                url,
+                data.get(CONF_TOKEN, ""),
+                username=data.get(CONF_USERNAME, ""),
+                password=data.get(CONF_PASSWORD, ""),
             )
+            self._flavor = await client.async_detect_flavor()
+            if self._flavor is DashboardFlavor.V1 and not client.uses_login:
+                # No API tokens on v1: the caller asks for a login.
+                return url, None, {}
             snapshot = await client.async_get_servers()
         except NezhaError as err:
             for error_type, field, key in _ERRORS:
@@ -131,16 +175,43 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the dashboard URL and token."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            url, _, errors = await self._async_check(user_input)
+            user_input = {**user_input, CONF_TOKEN: user_input.get(CONF_TOKEN, "").strip()}
+            url, snapshot, errors = await self._async_check(user_input)
             if url is not None and not errors:
                 await self.async_set_unique_id(url)
                 self._abort_if_unique_id_configured()
+                if snapshot is None:
+                    # A v1 dashboard: read it with a login.
+                    self._pending = {**user_input, CONF_URL: url, CONF_TOKEN: ""}
+                    return await self.async_step_login()
                 return self.async_create_entry(
-                    title=_title(url), data={**user_input, CONF_URL: url}
+                    title=_title(url),
+                    data={**user_input, CONF_URL: url, CONF_FLAVOR: snapshot.flavor.value},
                 )
         return self.async_show_form(
             step_id="user",
-            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(FIRST_STEP_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_login(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A v1 dashboard has no API tokens: ask for the login of a dashboard user."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {**self._pending, **user_input}
+            _, snapshot, errors = await self._async_check(data)
+            if CONF_TOKEN in errors:
+                # The login itself was refused: it belongs to the whole form.
+                errors = {"base": errors[CONF_TOKEN]}
+            if snapshot is not None and not errors:
+                return self.async_create_entry(
+                    title=_title(data[CONF_URL]),
+                    data={**data, CONF_FLAVOR: snapshot.flavor.value},
+                )
+        return self.async_show_form(
+            step_id="login",
+            data_schema=self.add_suggested_values_to_schema(LOGIN_SCHEMA, user_input),
+            description_placeholders={"url": self._pending[CONF_URL]},
             errors=errors,
         )
 
@@ -174,7 +245,8 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
         entry: NezhaConfigEntry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            url, snapshot, errors = await self._async_check(user_input)
+            # A v1 entry keeps its login; the form only changes URL, token and TLS check.
+            url, snapshot, errors = await self._async_check({**entry.data, **user_input})
             if url is not None and snapshot is not None and not errors:
                 if any(
                     other.unique_id == url and other.entry_id != entry.entry_id
@@ -189,7 +261,11 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
                         entry,
                         unique_id=url,
                         title=_title(url),
-                        data_updates={**user_input, CONF_URL: url},
+                        data_updates={
+                            **user_input,
+                            CONF_URL: url,
+                            CONF_FLAVOR: snapshot.flavor.value,
+                        },
                     )
         suggested = user_input or {
             CONF_URL: entry.data[CONF_URL],

@@ -14,6 +14,8 @@ MANUFACTURER: Final = "Nezha"
 CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_ONLINE_THRESHOLD: Final = "online_threshold"
 CONF_TAGS: Final = "tags"
+# The dashboard line (v0, v1, v2); entries made before v1/v2 support have none and are v0.
+CONF_FLAVOR: Final = "flavor"
 
 DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=30)
 MIN_SCAN_INTERVAL: Final = timedelta(seconds=5)

@@ -103,7 +103,7 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
             servers={
                 server_id: server
                 for server_id, server in snapshot.servers.items()
-                if server.tag in self.tags
+                if not self.tags.isdisjoint(server.tags)
             },
             dashboard_time=snapshot.dashboard_time,
             flavor=snapshot.flavor,

@@ -7,22 +7,25 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 import logging
+import time
 from typing import Any, Final
 
 import aiohttp
 import orjson
 from yarl import URL
 
-from . import v0
+from . import v0, v1v2
 from .errors import (
     NezhaAuthError,
     NezhaConnectionError,
     NezhaInvalidUrlError,
+    NezhaMissingScopeError,
     NezhaNotDashboardError,
     NezhaRateLimitError,
     NezhaResponseError,
     NezhaSSLError,
     NezhaTimeoutError,
+    NezhaTokenExpiredError,
 )
 from .models import DashboardFlavor, DashboardSnapshot
 
@@ -34,6 +37,21 @@ MAX_RESPONSE_BYTES: Final = 64 * 1024 * 1024
 
 V0_DETAILS_PATH: Final = "/api/v1/server/details"
 V0_LIST_PATH: Final = "/api/v1/server/list"
+SETTING_PATH: Final = "/api/v1/setting"
+SERVER_PATH: Final = "/api/v1/server"
+SERVER_GROUP_PATH: Final = "/api/v1/server-group"
+LOGIN_PATH: Final = "/api/v1/login"
+REFRESH_PATH: Final = "/api/v1/refresh-token"
+STREAM_PATH: Final = "/api/v1/ws/server"
+SERVICE_PATH: Final = "/api/v1/service"
+
+# v2 personal API tokens start with this; they are sent as ``Bearer``.
+PERSONAL_TOKEN_PREFIX: Final = "nzp_"  # noqa: S105 - a prefix, not a secret
+# Renew a JWT this long before it expires (the default lifetime is one hour).
+JWT_RENEW_MARGIN: Final = 300.0
+# Server groups change rarely: re-read them at most this often, so a refresh stays one request.
+GROUPS_MAX_AGE: Final = 300.0
+_SCOPE_PREFIX: Final = "api token lacks scope "
 
 
 def normalize_url(url: str) -> str:
@@ -104,16 +122,37 @@ class NezhaClient:
         self,
         session: aiohttp.ClientSession,
         url: str,
-        token: str,
+        token: str = "",
         *,
+        username: str = "",
+        password: str = "",
+        flavor: DashboardFlavor | None = None,
         request_timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        """Prepare a client; ``url`` is normalised, an invalid one raises at once."""
+        """Prepare a client; ``url`` is normalised, an invalid one raises at once.
+
+        ``token`` is a v0 API token or a v2 personal token (``nzp_...``); a v1 dashboard has
+        no API tokens and is read with a login (``username``/``password``). ``flavor`` None
+        means: find out on the first request.
+        """
         self._session = session
         self._base = URL(normalize_url(url))
         self._token = token
+        self._username = username
+        self._password = password
         self._timeout = request_timeout
-        self.flavor = DashboardFlavor.V0
+        self.flavor: DashboardFlavor | None = flavor
+        self.version = ""
+        self._jwt = ""
+        # time.monotonic() after which the JWT must be renewed.
+        self._jwt_renew_at = 0.0
+        self._groups: dict[int, tuple[str, ...]] = {}
+        self._groups_read_at: float | None = None
+
+    @property
+    def uses_login(self) -> bool:
+        """Whether the client reads with a username/password login instead of a token."""
+        return bool(self._username) and not self._token
 
     @property
     def url(self) -> str:
@@ -131,13 +170,136 @@ class NezhaClient:
 
         ``tag`` wins over ``ids`` on the dashboard side, as in its source.
         """
+        flavor = await self.async_detect_flavor()
+        if flavor is not DashboardFlavor.V0:
+            return await self._async_get_servers_v1v2(flavor, ids)
         params = self._filter_params(ids, tag)
         data, headers = await self._request(V0_DETAILS_PATH, params)
         return DashboardSnapshot(
             servers=v0.parse_servers(data),
             dashboard_time=_dashboard_time(headers),
-            flavor=self.flavor,
+            flavor=flavor,
         )
+
+    async def async_detect_flavor(self) -> DashboardFlavor:
+        """Find out which API line the dashboard speaks (once; the answer is kept).
+
+        ``GET /api/v1/setting`` needs no credentials and answers JSON on v1/v2, a 404 page on
+        v0 (which then must answer its own routes, or it is not a dashboard at all).
+        """
+        if self.flavor is not None:
+            return self.flavor
+        try:
+            data, _ = await self._request(SETTING_PATH, {}, auth=False)
+            setting = v1v2.parse_envelope(data)
+        except NezhaNotDashboardError:
+            self.flavor = DashboardFlavor.V0
+            return self.flavor
+        self.version = v1v2.parse_setting_version(setting)
+        major = self.version.removeprefix("v").split(".", 1)[0]
+        if major == "1":
+            self.flavor = DashboardFlavor.V1
+        elif major.isdecimal() and int(major) >= 2:
+            self.flavor = DashboardFlavor.V2
+        else:
+            # Version hidden: personal tokens exist only from v2 on.
+            self.flavor = (
+                DashboardFlavor.V2
+                if self._token.startswith(PERSONAL_TOKEN_PREFIX)
+                else DashboardFlavor.V1
+            )
+        return self.flavor
+
+    async def _async_get_servers_v1v2(
+        self, flavor: DashboardFlavor, ids: Iterable[int] | None
+    ) -> DashboardSnapshot:
+        now = time.monotonic()
+        if self._groups_read_at is None or now - self._groups_read_at >= GROUPS_MAX_AGE:
+            data, _ = await self._authed_request(SERVER_GROUP_PATH, {})
+            self._groups = v1v2.parse_groups(v1v2.parse_envelope(data))
+            self._groups_read_at = now
+        params: dict[str, str] = {}
+        wanted: set[int] | None = None
+        if ids is not None:
+            wanted = {int(server_id) for server_id in ids}
+            params["id"] = ",".join(str(server_id) for server_id in sorted(wanted))
+        data, headers = await self._authed_request(SERVER_PATH, params)
+        servers = v1v2.parse_servers(v1v2.parse_envelope(data), self._groups)
+        if wanted is not None:
+            # An id filter that matches nothing returns every server: filter here too.
+            servers = {key: value for key, value in servers.items() if key in wanted}
+        return DashboardSnapshot(
+            servers=servers, dashboard_time=_dashboard_time(headers), flavor=flavor
+        )
+
+    @property
+    def groups(self) -> Mapping[int, tuple[str, ...]]:
+        """The server groups read last, by server id (v1/v2)."""
+        return self._groups
+
+    async def async_auth_headers(self) -> dict[str, str]:
+        """The credentials for one request, logging in or renewing the JWT when due."""
+        if self.flavor is DashboardFlavor.V0:
+            # v0 takes the raw token, without a scheme.
+            return {"Authorization": self._token}
+        if not self.uses_login:
+            return {"Authorization": f"Bearer {self._token}"}
+        if not self._jwt:
+            await self._async_login()
+        elif time.monotonic() >= self._jwt_renew_at:
+            await self._async_renew()
+        return {"Authorization": f"Bearer {self._jwt}"}
+
+    async def _async_login(self) -> None:
+        """Log in with username and password; a refusal here is a real auth error."""
+        self._jwt = ""
+        data, _ = await self._request(
+            LOGIN_PATH,
+            {},
+            auth=False,
+            method="POST",
+            json_body={"username": self._username, "password": self._password},
+        )
+        self._store_jwt(v1v2.parse_envelope(data))
+
+    async def _async_renew(self) -> None:
+        """Renew the JWT before it expires; fall back to a new login when refused.
+
+        v1 renews with ``GET /api/v1/refresh-token``; v2 made that a CSRF-protected POST for
+        browsers, so a program simply logs in again there.
+        """
+        if self.flavor is DashboardFlavor.V1:
+            try:
+                data, _ = await self._request(
+                    REFRESH_PATH, {}, auth=False, headers={"Authorization": f"Bearer {self._jwt}"}
+                )
+                self._store_jwt(v1v2.parse_envelope(data))
+            except NezhaAuthError, NezhaResponseError:
+                _LOGGER.debug("Renewing the session was refused; logging in again")
+            else:
+                return
+        await self._async_login()
+
+    def _store_jwt(self, data: Any) -> None:
+        token, expire = v1v2.parse_login(data)
+        self._jwt = token
+        lifetime = 3600.0
+        if expire is not None:
+            lifetime = (expire - datetime.now(UTC)).total_seconds()
+        self._jwt_renew_at = time.monotonic() + max(0.0, lifetime - JWT_RENEW_MARGIN)
+
+    async def _authed_request(
+        self, path: str, params: Mapping[str, str]
+    ) -> tuple[Any, Mapping[str, str]]:
+        """A v1/v2 request with credentials; a refused session logs in once more."""
+        headers = await self.async_auth_headers()
+        data, response_headers = await self._request(path, params, auth=False, headers=headers)
+        if self.uses_login and _is_refusal(data):
+            await self._async_login()
+            data, response_headers = await self._request(
+                path, params, auth=False, headers=await self.async_auth_headers()
+            )
+        return data, response_headers
 
     async def async_list_servers(self, *, tag: str | None = None) -> DashboardSnapshot:
         """Fetch the server list without host and status (lighter, used for checks)."""
@@ -145,7 +307,7 @@ class NezhaClient:
         return DashboardSnapshot(
             servers=v0.parse_servers(data),
             dashboard_time=_dashboard_time(headers),
-            flavor=self.flavor,
+            flavor=DashboardFlavor.V0,
         )
 
     @staticmethod
@@ -157,19 +319,42 @@ class NezhaClient:
             params["tag"] = tag
         return params
 
-    async def _request(self, path: str, params: Mapping[str, str]) -> tuple[Any, Mapping[str, str]]:
-        """GET a JSON document; map every failure to the client's own errors."""
-        url = self._base.with_path(self._base.path.rstrip("/") + path, encoded=False)
+    def api_url(self, path: str) -> URL:
+        """The URL of an API path under the dashboard's base (sub-path kept)."""
+        return self._base.with_path(self._base.path.rstrip("/") + path, encoded=False)
+
+    async def _request(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        auth: bool = True,
+        method: str = "GET",
+        json_body: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[Any, Mapping[str, str]]:
+        """Send one request and decode its JSON; map every failure to the client's own errors.
+
+        ``auth`` adds the v0 token; v1/v2 callers pass their ``headers``.
+        """
+        url = self.api_url(path)
         if params:
             url = url.with_query(params)
-        # v0 takes the raw token, without a scheme.
-        headers = {"Authorization": self._token, "Accept": "application/json"}
+        request_headers = {"Accept": "application/json", **(headers or {})}
+        if auth:
+            request_headers["Authorization"] = self._token
         host = self._base.host
         try:
             async with asyncio.timeout(self._timeout):
-                async with self._session.get(
-                    url, headers=headers, allow_redirects=False
+                async with self._session.request(
+                    method,
+                    url,
+                    headers=request_headers,
+                    json=json_body,
+                    allow_redirects=False,
                 ) as response:
+                    if response.status in (401, 403):
+                        _raise_refusal(response.status, await self._read_body(response))
                     self._check_status(response)
                     body = await self._read_body(response)
                     response_headers = response.headers
@@ -224,3 +409,28 @@ class NezhaClient:
                 raise NezhaResponseError("the answer is too large")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _is_refusal(data: Any) -> bool:
+    """Whether a v1/v2 body is the "unauthorized" answer (v1 sends it with HTTP 200)."""
+    if type(data) is not dict or data.get("success") is True:
+        return False
+    error = data.get("error")
+    return type(error) is str and error.startswith("ApiErrorUnauthorized")
+
+
+def _raise_refusal(status: int, body: bytes) -> None:
+    """Raise the auth error a 401/403 body describes (v2 personal tokens say why)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        data = None
+    error = data.get("error") if type(data) is dict else None
+    if type(error) is str:
+        reason = error.partition(": ")[2]
+        if status == 401 and reason == "api token expired":
+            raise NezhaTokenExpiredError("the API token has expired")
+        if status == 403 and reason.startswith(_SCOPE_PREFIX):
+            scope = reason.removeprefix(_SCOPE_PREFIX).strip()
+            raise NezhaMissingScopeError(f"the API token lacks the scope {scope}", scope)
+    raise NezhaAuthError(f"the dashboard refused the credentials (HTTP {status})")

@@ -45,3 +45,16 @@ class NezhaRateLimitError(NezhaConnectionError):
         """Keep the delay the dashboard asked for, when it gave one."""
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NezhaTokenExpiredError(NezhaAuthError):
+    """The dashboard knows the API token, but it has expired."""
+
+
+class NezhaMissingScopeError(NezhaAuthError):
+    """The API token is valid but lacks a scope the request needs."""
+
+    def __init__(self, message: str, scope: str) -> None:
+        """Keep the scope the dashboard named (a fixed identifier, never the token)."""
+        super().__init__(message)
+        self.scope = scope

@@ -15,6 +15,8 @@ class DashboardFlavor(StrEnum):
     """The API line a dashboard speaks."""
 
     V0 = "v0"
+    V1 = "v1"
+    V2 = "v2"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +78,8 @@ class Server:
     id: int
     name: str
     tag: str = ""
+    # v1/v2 server groups (a server may be in several); they play the role of v0's tag.
+    groups: tuple[str, ...] = ()
     # None when the agent has not reported since the dashboard started.
     last_active: datetime | None = None
     ipv4: str = ""
@@ -83,6 +87,13 @@ class Server:
     display_index: int = 0
     host: ServerHost = field(default_factory=ServerHost)
     status: ServerStatus = field(default_factory=ServerStatus)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The v0 tag or the v1/v2 groups this server belongs to."""
+        if self.groups:
+            return self.groups
+        return (self.tag,) if self.tag else ()
 
     @property
     def valid_ip(self) -> str:
@@ -109,4 +120,4 @@ class DashboardSnapshot:
     @property
     def tags(self) -> frozenset[str]:
         """The non-empty tags (server groups) present in this snapshot."""
-        return frozenset(server.tag for server in self.servers.values() if server.tag)
+        return frozenset(tag for server in self.servers.values() for tag in server.tags)

@@ -1,0 +1,239 @@
+"""Parser for the v1/v2 dashboard API (``/api/v1/server``, ``/api/v1/server-group``, frames).
+
+Every field is ``omitempty`` on the dashboard side: zero numbers, empty strings and empty lists
+are left out, so every missing key reads as its zero value. Keys are snake_case, except the
+temperature objects (``Name``/``Temperature``), which keep the Go field names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+import re
+from typing import Any
+
+from .errors import NezhaAuthError, NezhaNotDashboardError, NezhaResponseError
+from .models import Server, ServerHost, ServerStatus, Temperature
+from .parse import (
+    JsonObject,
+    get_float,
+    get_int,
+    get_object,
+    get_object_list,
+    get_str,
+    get_str_tuple,
+    wrong,
+)
+
+# RFC 3339 as Go writes it: up to nine fractional digits, ``Z`` or a numeric offset.
+_RFC3339 = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
+)
+# Error bodies of refused credentials (the rest of the string is not parsed: it may be
+# translated). v1 sends them with HTTP 200.
+_UNAUTHORIZED_PREFIX = "ApiErrorUnauthorized"
+
+
+def parse_time(value: str) -> datetime | None:
+    """Parse Go's RFC 3339 output; the zero time (year 1) and "" mean never."""
+    if not value:
+        return None
+    match = _RFC3339.match(value)
+    if match is None:
+        raise NezhaResponseError("a timestamp is not RFC 3339")
+    date, clock, fraction, offset = match.groups()
+    if date.startswith("0001-"):
+        return None
+    # Python keeps microseconds: drop the nanosecond digits beyond six.
+    micro = f".{(fraction or '0')[:6]:0<6}"
+    zone = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        when = datetime.fromisoformat(f"{date}T{clock}{micro}{zone}")
+    except ValueError as err:
+        raise NezhaResponseError("a timestamp is out of range") from err
+    return when.astimezone(UTC)
+
+
+def get_time(obj: JsonObject, key: str) -> datetime | None:
+    """Read an RFC 3339 timestamp field."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise wrong("a timestamp", key)
+    return parse_time(value)
+
+
+def _boot_time(seconds: int) -> datetime | None:
+    if seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError) as err:
+        raise NezhaResponseError("boot time out of range") from err
+
+
+def _gpu_percent(obj: JsonObject) -> float | None:
+    """v1/v2 report one figure per GPU; the model keeps the busiest, absent when none."""
+    value = obj.get("gpu")
+    if value is None:
+        return None
+    if type(value) is not list:
+        raise wrong("a list of numbers", "gpu")
+    figures = [get_float({"gpu": item}, "gpu") for item in value]
+    return max(figures) if figures else None
+
+
+def parse_host(obj: JsonObject, country_code: str) -> ServerHost:
+    """Parse a v1/v2 ``host`` object."""
+    return ServerHost(
+        platform=get_str(obj, "platform"),
+        platform_version=get_str(obj, "platform_version"),
+        cpu=get_str_tuple(obj, "cpu"),
+        mem_total=get_int(obj, "mem_total"),
+        disk_total=get_int(obj, "disk_total"),
+        swap_total=get_int(obj, "swap_total"),
+        arch=get_str(obj, "arch"),
+        virtualization=get_str(obj, "virtualization"),
+        boot_time=_boot_time(get_int(obj, "boot_time")),
+        country_code=country_code,
+        agent_version=get_str(obj, "version"),
+        gpu=get_str_tuple(obj, "gpu"),
+    )
+
+
+def parse_state(obj: JsonObject) -> ServerStatus:
+    """Parse a v1/v2 ``state`` object."""
+    return ServerStatus(
+        cpu=get_float(obj, "cpu"),
+        mem_used=get_int(obj, "mem_used"),
+        swap_used=get_int(obj, "swap_used"),
+        disk_used=get_int(obj, "disk_used"),
+        net_in_transfer=get_int(obj, "net_in_transfer"),
+        net_out_transfer=get_int(obj, "net_out_transfer"),
+        net_in_speed=get_int(obj, "net_in_speed"),
+        net_out_speed=get_int(obj, "net_out_speed"),
+        uptime=get_int(obj, "uptime"),
+        load_1=get_float(obj, "load_1"),
+        load_5=get_float(obj, "load_5"),
+        load_15=get_float(obj, "load_15"),
+        tcp_connections=get_int(obj, "tcp_conn_count"),
+        udp_connections=get_int(obj, "udp_conn_count"),
+        processes=get_int(obj, "process_count"),
+        temperatures=tuple(
+            Temperature(name=get_str(item, "Name"), celsius=get_float(item, "Temperature"))
+            for item in get_object_list(obj, "temperatures")
+        ),
+        gpu=_gpu_percent(obj),
+    )
+
+
+def parse_server(obj: JsonObject, groups: tuple[str, ...] = ()) -> Server:
+    """Parse one server of ``GET /api/v1/server`` or of a websocket frame.
+
+    The REST answer nests the country in ``geoip``; a frame has it at the top level.
+    """
+    server_id = get_int(obj, "id")
+    if server_id <= 0:
+        raise NezhaResponseError("server without a valid id")
+    geoip = get_object(obj, "geoip")
+    addresses = get_object(geoip, "ip")
+    country = get_str(obj, "country_code") or get_str(geoip, "country_code")
+    return Server(
+        id=server_id,
+        name=get_str(obj, "name") or f"#{server_id}",
+        tag=groups[0] if groups else "",
+        groups=groups,
+        last_active=get_time(obj, "last_active"),
+        ipv4=get_str(addresses, "ipv4_addr"),
+        ipv6=get_str(addresses, "ipv6_addr"),
+        display_index=get_int(obj, "display_index"),
+        host=parse_host(get_object(obj, "host"), country),
+        status=parse_state(get_object(obj, "state")),
+    )
+
+
+def parse_envelope(data: Any) -> Any:
+    """Check the ``{"success","data","error"}`` envelope and return ``data`` (None if absent).
+
+    ``success`` is omitempty too, so a refusal is only ``{"error": "..."}``.
+    """
+    if type(data) is not dict or not ({"success", "data", "error"} & data.keys()):
+        raise NezhaNotDashboardError("the JSON answer is not a Nezha API envelope")
+    if data.get("success") is True:
+        return data.get("data")
+    error = data.get("error")
+    if type(error) is str and error.startswith(_UNAUTHORIZED_PREFIX):
+        raise NezhaAuthError("the dashboard refused the credentials")
+    raise NezhaResponseError("the dashboard answered with an error")
+
+
+def parse_groups(data: Any) -> dict[int, tuple[str, ...]]:
+    """Group names per server id from ``GET /api/v1/server-group`` data."""
+    if data is None:
+        return {}
+    if type(data) is not list or not all(type(item) is dict for item in data):
+        raise NezhaResponseError("server groups are not a list")
+    names: dict[int, list[str]] = {}
+    for item in data:
+        name = get_str(get_object(item, "group"), "name")
+        members = item.get("servers")
+        if members is None or not name:
+            continue
+        if type(members) is not list or not all(type(member) is int for member in members):
+            raise wrong("a list of ids", "servers")
+        for member in members:
+            names.setdefault(member, []).append(name)
+    return {server_id: tuple(group) for server_id, group in names.items()}
+
+
+def parse_servers(data: Any, groups: Mapping[int, tuple[str, ...]]) -> dict[int, Server]:
+    """Parse the data of ``GET /api/v1/server`` into servers by id."""
+    if data is None:
+        return {}
+    if type(data) is not list or not all(type(item) is dict for item in data):
+        raise NezhaResponseError("'data' is not a list of servers")
+    servers: dict[int, Server] = {}
+    for item in data:
+        server_id = get_int(item, "id")
+        server = parse_server(item, groups.get(server_id, ()))
+        servers[server.id] = server
+    return servers
+
+
+def parse_frame(
+    data: Any, groups: Mapping[int, tuple[str, ...]]
+) -> tuple[datetime, dict[int, Server]]:
+    """Parse one websocket frame: the dashboard's clock (``now``, ms) and the servers."""
+    if type(data) is not dict:
+        raise NezhaResponseError("a stream frame is not an object")
+    now_ms = get_int(data, "now")
+    if now_ms <= 0:
+        raise NezhaResponseError("a stream frame has no 'now'")
+    try:
+        now = datetime.fromtimestamp(now_ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError) as err:
+        raise NezhaResponseError("a stream frame's 'now' is out of range") from err
+    servers: dict[int, Server] = {}
+    for item in get_object_list(data, "servers"):
+        server_id = get_int(item, "id")
+        server = parse_server(item, groups.get(server_id, ()))
+        servers[server.id] = server
+    return now, servers
+
+
+def parse_login(data: Any) -> tuple[str, datetime | None]:
+    """The JWT and its expiry from a login or refresh answer's data."""
+    if type(data) is not dict:
+        raise NezhaResponseError("the login answer has no token")
+    token = get_str(data, "token")
+    if not token:
+        raise NezhaResponseError("the login answer has no token")
+    return token, get_time(data, "expire")
+
+
+def parse_setting_version(data: Any) -> str:
+    """The dashboard version from ``GET /api/v1/setting`` data ("" when not given)."""
+    if type(data) is not dict:
+        return ""
+    return get_str(data, "version")
