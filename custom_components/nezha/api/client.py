@@ -47,11 +47,15 @@ SERVICE_PATH: Final = "/api/v1/service"
 
 # v2 personal API tokens start with this; they are sent as ``Bearer``.
 PERSONAL_TOKEN_PREFIX: Final = "nzp_"  # noqa: S105 - a prefix, not a secret
-# Renew a JWT this long before it expires (the default lifetime is one hour).
+# Renew a JWT this long before it expires (the default lifetime is one hour), or halfway
+# through a shorter lifetime.
 JWT_RENEW_MARGIN: Final = 300.0
 # Server groups change rarely: re-read them at most this often, so a refresh stays one request.
 GROUPS_MAX_AGE: Final = 300.0
 _SCOPE_PREFIX: Final = "api token lacks scope "
+
+# Module level so tests can move it (the session lifetime is measured on it).
+_monotonic = time.monotonic
 
 
 def normalize_url(url: str) -> str:
@@ -144,7 +148,7 @@ class NezhaClient:
         self.flavor: DashboardFlavor | None = flavor
         self.version = ""
         self._jwt = ""
-        # time.monotonic() after which the JWT must be renewed.
+        # _monotonic() after which the JWT must be renewed.
         self._jwt_renew_at = 0.0
         self._groups: dict[int, tuple[str, ...]] = {}
         self._groups_read_at: float | None = None
@@ -213,7 +217,7 @@ class NezhaClient:
     async def _async_get_servers_v1v2(
         self, flavor: DashboardFlavor, ids: Iterable[int] | None
     ) -> DashboardSnapshot:
-        now = time.monotonic()
+        now = _monotonic()
         if self._groups_read_at is None or now - self._groups_read_at >= GROUPS_MAX_AGE:
             data, _ = await self._authed_request(SERVER_GROUP_PATH, {})
             self._groups = v1v2.parse_groups(v1v2.parse_envelope(data))
@@ -246,21 +250,21 @@ class NezhaClient:
             return {"Authorization": f"Bearer {self._token}"}
         if not self._jwt:
             await self._async_login()
-        elif time.monotonic() >= self._jwt_renew_at:
+        elif _monotonic() >= self._jwt_renew_at:
             await self._async_renew()
         return {"Authorization": f"Bearer {self._jwt}"}
 
     async def _async_login(self) -> None:
         """Log in with username and password; a refusal here is a real auth error."""
         self._jwt = ""
-        data, _ = await self._request(
+        data, headers = await self._request(
             LOGIN_PATH,
             {},
             auth=False,
             method="POST",
             json_body={"username": self._username, "password": self._password},
         )
-        self._store_jwt(v1v2.parse_envelope(data))
+        self._store_jwt(v1v2.parse_envelope(data), headers)
 
     async def _async_renew(self) -> None:
         """Renew the JWT before it expires; fall back to a new login when refused.
@@ -270,23 +274,25 @@ class NezhaClient:
         """
         if self.flavor is DashboardFlavor.V1:
             try:
-                data, _ = await self._request(
+                data, headers = await self._request(
                     REFRESH_PATH, {}, auth=False, headers={"Authorization": f"Bearer {self._jwt}"}
                 )
-                self._store_jwt(v1v2.parse_envelope(data))
+                self._store_jwt(v1v2.parse_envelope(data), headers)
             except NezhaAuthError, NezhaResponseError:
                 _LOGGER.debug("Renewing the session was refused; logging in again")
             else:
                 return
         await self._async_login()
 
-    def _store_jwt(self, data: Any) -> None:
+    def _store_jwt(self, data: Any, headers: Mapping[str, str]) -> None:
         token, expire = v1v2.parse_login(data)
         self._jwt = token
         lifetime = 3600.0
         if expire is not None:
-            lifetime = (expire - datetime.now(UTC)).total_seconds()
-        self._jwt_renew_at = time.monotonic() + max(0.0, lifetime - JWT_RENEW_MARGIN)
+            # Measured on the dashboard's clock, so a skewed clock here does not matter.
+            lifetime = (expire - _dashboard_time(headers)).total_seconds()
+        margin = min(JWT_RENEW_MARGIN, lifetime / 2)
+        self._jwt_renew_at = _monotonic() + max(0.0, lifetime - margin)
 
     async def _authed_request(
         self, path: str, params: Mapping[str, str]
