@@ -322,6 +322,12 @@ class FakeDashboard:
         self.logins = 0
         # Server groups: name → server ids.
         self.groups: dict[str, list[int]] = {}
+        # The live stream: wall-clock seconds between frames (2 on a real dashboard), whether
+        # the handshake succeeds, and the open websockets.
+        self.frame_interval = 2.0
+        self.stream_enabled = True
+        self.streams: set[web.WebSocketResponse] = set()
+        self.frames_sent = 0
         self.prefix = prefix.rstrip("/")
         self.clock = clock
         self.servers: dict[int, FakeServer] = {}
@@ -430,6 +436,7 @@ class FakeDashboard:
             app.router.add_get(f"{api}/refresh-token", self._refresh)
         app.router.add_get(f"{api}/server", self._server_v1)
         app.router.add_get(f"{api}/server-group", self._server_group)
+        app.router.add_get(f"{api}/ws/server", self._stream)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -439,7 +446,8 @@ class FakeDashboard:
         return self.url
 
     async def _listen(self, port: int) -> None:
-        self._runner = web.AppRunner(self.make_app(), access_log=None)
+        # Short grace period: open websockets must not hold a stop for a minute.
+        self._runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, port, reuse_address=True)
         await site.start()
@@ -457,6 +465,7 @@ class FakeDashboard:
 
     async def stop(self) -> None:
         """Shut everything down."""
+        await self.drop_streams()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -631,3 +640,70 @@ class FakeDashboard:
             for index, (name, ids) in enumerate(self.groups.items(), start=1)
         ]
         return self._json(omitempty({"success": True, "data": data}))
+
+    def agent_disconnect(self, server_id: int) -> None:
+        """An agent's connection closes: v1/v2 reset its ``last_active`` to the zero time."""
+        server = self.servers[server_id]
+        server.reporting = False
+        server.last_active = None
+
+    def agent_reconnect(self, server_id: int) -> None:
+        """The agent is back and reports again."""
+        server = self.servers[server_id]
+        server.reporting = True
+        server.last_active = self.clock()
+
+    async def drop_streams(self) -> None:
+        """Close every open websocket (a proxy restart, a network blip)."""
+        for ws in list(self.streams):
+            await ws.close()
+        self.streams.clear()
+
+    def _frame_server(self, server: FakeServer, *, first: bool) -> dict[str, Any]:
+        data = server.to_v1([])
+        return {
+            "id": data["id"],
+            "name": data["name"],
+            "public_note": '{"billingDataMod":{}}' if first else "",
+            "display_index": data["display_index"],
+            "host": data["host"],
+            "state": data["state"],
+            "country_code": data["geoip"]["country_code"],
+            "last_active": data["last_active"],
+        }
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        if not self.stream_enabled:
+            return web.Response(status=502, text="Bad Gateway")
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.split("://", 1)[-1].rstrip("/") != request.host:
+            return web.Response(status=403, text="Forbidden")
+        authorised = False
+        if request.headers.get("Authorization"):
+            refusal = self._check_auth(request, SCOPE_INVENTORY)
+            if refusal is not None and refusal.status != 200:
+                return refusal
+            authorised = refusal is None
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.streams.add(ws)
+        count = 0
+        try:
+            while not ws.closed:
+                servers = [s for s in self.servers.values() if authorised or not s.hide_for_guest]
+                frame = {
+                    "now": int(self.clock()) * 1000,
+                    "online": len(self.streams),
+                    "servers": [self._frame_server(s, first=count == 0) for s in servers],
+                }
+                await ws.send_str(json.dumps(omitempty(frame), ensure_ascii=False))
+                self.frames_sent += 1
+                count += 1
+                if count % 4 == 0:
+                    await ws.ping()
+                await asyncio.sleep(self.frame_interval)
+        except ConnectionResetError:
+            pass
+        finally:
+            self.streams.discard(ws)
+        return ws

@@ -23,8 +23,9 @@ PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:
     """Set up a dashboard: first refresh, the dashboard device, then the platforms."""
+    session = async_get_clientsession(hass, entry.data[CONF_VERIFY_SSL])
     client = NezhaClient(
-        async_get_clientsession(hass, entry.data[CONF_VERIFY_SSL]),
+        session,
         entry.data[CONF_URL],
         entry.data.get(CONF_TOKEN, ""),
         username=entry.data.get(CONF_USERNAME, ""),
@@ -51,6 +52,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
     _async_sync_devices(hass, entry)
     entry.async_on_unload(coordinator.async_add_listener(lambda: _async_sync_devices(hass, entry)))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.async_start_stream(session)
     return True
 
 

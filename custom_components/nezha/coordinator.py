@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import override
 
+import aiohttp
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api import (
+    DashboardFlavor,
     DashboardSnapshot,
     NezhaAuthError,
     NezhaClient,
     NezhaConnectionError,
     NezhaError,
     NezhaRateLimitError,
+    Server,
 )
+from .api.stream import NezhaStream
 from .const import (
     CONF_ONLINE_THRESHOLD,
     CONF_SCAN_INTERVAL,
@@ -68,6 +72,10 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.tags: frozenset[str] = frozenset(tags)
         # Every tag the dashboard reported at the last refresh, before filtering.
         self.dashboard_tags: frozenset[str] = frozenset()
+        # Live push (v1/v2): the configured interval, restored whenever the stream is down.
+        self.poll_interval: timedelta = max(interval, MIN_SCAN_INTERVAL)
+        self.stream: NezhaStream | None = None
+        self._last_push = 0.0
 
     @override
     async def _async_update_data(self) -> DashboardSnapshot:
@@ -97,6 +105,10 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self.dashboard_tags = snapshot.tags
+        return self._filtered(snapshot)
+
+    def _filtered(self, snapshot: DashboardSnapshot) -> DashboardSnapshot:
+        """Keep the servers of the chosen tags (groups), all when none is chosen."""
         if not self.tags:
             return snapshot
         return DashboardSnapshot(
@@ -114,4 +126,69 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         server = self.data.servers.get(server_id)
         return server is not None and server.is_online(
             self.data.dashboard_time, self.online_threshold
+        )
+
+    # --- live push from /api/v1/ws/server (v1/v2) ----------------------------------------
+
+    @callback
+    def async_start_stream(self, session: aiohttp.ClientSession) -> None:
+        """Hold the dashboard's server stream while the entry is loaded (v1/v2 only)."""
+        if self.client.flavor in (None, DashboardFlavor.V0):
+            return
+        self.stream = NezhaStream(session, self.client, self._async_on_frame, self._async_on_stream)
+        self.config_entry.async_create_background_task(
+            self.hass, self.stream.run(), name=f"{DOMAIN} {self.config_entry.title} stream"
+        )
+
+    @callback
+    def _async_on_stream(self, connected: bool) -> None:
+        """Stop polling while frames arrive; poll again as soon as the stream is down."""
+        if connected:
+            LOGGER.debug("Server stream up: polling paused")
+            self.update_interval = None
+            self._async_unsub_refresh()
+            return
+        LOGGER.debug("Server stream down: polling every %s", self.poll_interval)
+        self.update_interval = self.poll_interval
+        self._schedule_refresh()
+
+    @callback
+    def _async_on_frame(self, now: datetime, servers: dict[int, Server]) -> None:
+        """Take a frame; write it at once when a server went on- or offline, else throttled.
+
+        Numeric sensors thus change at most once per update interval (the recorder is not
+        flooded), while connectivity reaches Home Assistant within one frame (2 s).
+        """
+        previous = self.data
+        known = previous.servers if previous is not None else {}
+        merged: dict[int, Server] = {}
+        for server_id, frame_server in servers.items():
+            old = known.get(server_id)
+            if old is not None and not (frame_server.ipv4 or frame_server.ipv6):
+                # Frames carry no addresses: keep those of the last REST answer.
+                merged[server_id] = replace(frame_server, ipv4=old.ipv4, ipv6=old.ipv6)
+            else:
+                merged[server_id] = frame_server
+        unfiltered = DashboardSnapshot(
+            servers=merged,
+            dashboard_time=now,
+            flavor=self.client.flavor or DashboardFlavor.V2,
+        )
+        self.dashboard_tags = unfiltered.tags
+        snapshot = self._filtered(unfiltered)
+        loop_now = self.hass.loop.time()
+        if (
+            previous is None
+            or self._online_ids(snapshot) != self._online_ids(previous)
+            or snapshot.servers.keys() != previous.servers.keys()
+            or loop_now - self._last_push >= self.poll_interval.total_seconds()
+        ):
+            self._last_push = loop_now
+            self.async_set_updated_data(snapshot)
+
+    def _online_ids(self, snapshot: DashboardSnapshot) -> frozenset[int]:
+        return frozenset(
+            server_id
+            for server_id, server in snapshot.servers.items()
+            if server.is_online(snapshot.dashboard_time, self.online_threshold)
         )

@@ -1,0 +1,107 @@
+"""The live server stream of v1/v2 dashboards (``GET /api/v1/ws/server``).
+
+The dashboard sends one text frame every 2 s and a ping every 4 frames; it never reads what
+the client sends. Credentials travel in the ``Authorization`` header of the handshake, never
+in the URL. No ``Origin`` header is sent: the dashboard accepts that, and a wrong one is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+import logging
+import random
+from typing import Final
+
+import aiohttp
+import orjson
+
+from . import v1v2
+from .client import STREAM_PATH, NezhaClient
+from .errors import NezhaError
+from .models import Server
+
+_LOGGER = logging.getLogger(__name__)
+
+# Frames come every 2 s: silence this long means the stream is dead even if TCP is not.
+RECEIVE_TIMEOUT: Final = 10.0
+BACKOFF_MIN: Final = 1.0
+BACKOFF_MAX: Final = 300.0
+
+type FrameCallback = Callable[[datetime, dict[int, Server]], None]
+type StateCallback = Callable[[bool], None]
+
+
+def backoff_delay(attempt: int, rng: random.Random) -> float:
+    """Exponential back-off with full jitter in its upper half: 1, 2, 4, ... 300 s."""
+    ceiling = min(BACKOFF_MAX, BACKOFF_MIN * 2**attempt)
+    delay: float = ceiling * rng.uniform(0.5, 1.0)
+    return delay
+
+
+class NezhaStream:
+    """Holds one websocket to the dashboard and hands every frame over as models."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        client: NezhaClient,
+        on_frame: FrameCallback,
+        on_state: StateCallback,
+        *,
+        receive_timeout: float = RECEIVE_TIMEOUT,
+        rng: random.Random | None = None,
+    ) -> None:
+        """Prepare the stream; ``run`` connects."""
+        self._session = session
+        self._client = client
+        self._on_frame = on_frame
+        self._on_state = on_state
+        self._receive_timeout = receive_timeout
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
+        self.connected = False
+        self.connects = 0
+
+    async def run(self) -> None:
+        """Connect, read frames, and reconnect with back-off until cancelled."""
+        attempt = 0
+        while True:
+            try:
+                if await self._run_once():
+                    attempt = 0
+            except (aiohttp.ClientError, TimeoutError, NezhaError, ValueError) as err:
+                _LOGGER.debug(
+                    "Server stream of %s failed: %s", self._client.url, type(err).__name__
+                )
+            self._set_connected(False)
+            delay = backoff_delay(attempt, self._rng)
+            attempt += 1
+            _LOGGER.debug("Reconnecting the server stream in %.1f s", delay)
+            await asyncio.sleep(delay)
+
+    async def _run_once(self) -> bool:
+        """One connection; True when it delivered at least one frame."""
+        headers = await self._client.async_auth_headers()
+        delivered = False
+        async with self._session.ws_connect(
+            self._client.api_url(STREAM_PATH),
+            headers=headers,
+            receive_timeout=self._receive_timeout,
+            autoping=True,
+            max_msg_size=64 * 1024 * 1024,
+        ) as ws:
+            self.connects += 1
+            async for message in ws:
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    break
+                now, servers = v1v2.parse_frame(orjson.loads(message.data), self._client.groups)
+                delivered = True
+                self._set_connected(True)
+                self._on_frame(now, servers)
+        return delivered
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected != self.connected:
+            self.connected = connected
+            self._on_state(connected)

@@ -1,0 +1,144 @@
+"""Live push from the v1/v2 server stream: timing, throttling, dropping and coming back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable
+from datetime import timedelta
+import random
+import time
+
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.nezha.api.stream import BACKOFF_MAX, backoff_delay
+from custom_components.nezha.coordinator import NezhaDataUpdateCoordinator
+from fake_dashboard import FakeDashboard
+
+from .conftest import Clock, setup_entry
+from .test_v1v2 import _entry, _start
+
+ONLINE = "binary_sensor.server1_online"
+CPU = "sensor.server1_cpu_usage"
+
+
+async def _wait_for(predicate: Callable[[], bool], limit: float = 10.0) -> float:
+    """Wait (real time) until ``predicate`` holds; return how long it took."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > limit:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - start
+
+
+@pytest.fixture(params=["v1", "v2"])
+async def streaming(
+    request: pytest.FixtureRequest, clock: Clock, socket_enabled: None
+) -> AsyncGenerator[FakeDashboard]:
+    fake = await _start(clock, request.param)
+    fake.frame_interval = 0.05
+    yield fake
+    await fake.stop()
+
+
+def _coordinator(hass: HomeAssistant) -> NezhaDataUpdateCoordinator:
+    entry = hass.config_entries.async_entries("nezha")[0]
+    return entry.runtime_data.coordinator
+
+
+def test_backoff_grows_with_jitter_and_is_capped() -> None:
+    rng = random.Random(1)  # noqa: S311 - a seeded test of the jitter
+    delays = [backoff_delay(attempt, rng) for attempt in range(12)]
+    for attempt, delay in enumerate(delays):
+        ceiling = min(BACKOFF_MAX, 2**attempt)
+        assert ceiling / 2 <= delay <= ceiling
+    assert len(set(delays)) == len(delays)
+
+
+async def test_push_offline_and_back_within_5_s(
+    hass: HomeAssistant, clock: Clock, socket_enabled: None
+) -> None:
+    """Real 2 s frames: an agent that disconnects shows offline within 5 s, with no polling."""
+    fake = await _start(clock, "v2")
+    entry = _entry(fake)
+    try:
+        await setup_entry(hass, entry)
+        coordinator = _coordinator(hass)
+        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        assert coordinator.update_interval is None
+        rest_before = fake.requests["/api/v1/server"]
+        started = time.monotonic()
+
+        fake.agent_disconnect(1)
+        off_delay = await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 5.0)
+        fake.agent_reconnect(1)
+        on_delay = await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_ON, 5.0)
+
+        time.monotonic() - started
+        rest_requests = fake.requests["/api/v1/server"] - rest_before
+        assert off_delay < 5.0
+        assert on_delay < 5.0
+        assert rest_requests == 0
+        assert coordinator.stream is not None
+        assert coordinator.stream.connects == 1
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()
+
+
+async def test_numeric_sensors_throttled(hass: HomeAssistant, streaming: FakeDashboard) -> None:
+    """Frames every 50 ms with moving values: numbers are not rewritten within the interval."""
+    await setup_entry(hass, _entry(streaming))
+    coordinator = _coordinator(hass)
+    await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+    await asyncio.sleep(0.2)
+    changes: list[str] = []
+
+    @callback
+    def _record(event: Event) -> None:
+        if event.data["entity_id"] == CPU:
+            changes.append(event.data["new_state"].state)
+
+    unsub = hass.bus.async_listen(EVENT_STATE_CHANGED, _record)
+    frames_before = streaming.frames_sent
+    for _ in range(10):
+        streaming.tick(1)
+        await asyncio.sleep(0.06)
+    unsub()
+    assert streaming.frames_sent - frames_before >= 5
+    assert changes == []
+    # Connectivity is not throttled.
+    streaming.agent_disconnect(1)
+    await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 2.0)
+
+
+async def test_stream_drops_then_polls_then_comes_back(
+    hass: HomeAssistant, streaming: FakeDashboard
+) -> None:
+    await setup_entry(hass, _entry(streaming))
+    coordinator = _coordinator(hass)
+    await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+
+    # The stream breaks and cannot be reopened: polling takes over.
+    streaming.stream_enabled = False
+    await streaming.drop_streams()
+    await _wait_for(lambda: coordinator.update_interval is not None)
+    assert coordinator.update_interval == timedelta(seconds=30)
+    polled = streaming.requests["/api/v1/server"]
+    streaming.agent_disconnect(1)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+    # The stream task never ends, so wait for the poll itself rather than all background tasks.
+    await _wait_for(lambda: streaming.requests["/api/v1/server"] == polled + 1, 5.0)
+    await hass.async_block_till_done()
+    assert hass.states.get(ONLINE).state == STATE_OFF
+
+    # The stream is back: one new connection, polling stops, frames drive the state again.
+    streaming.stream_enabled = True
+    await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected, 15)
+    assert coordinator.update_interval is None
+    streaming.agent_reconnect(1)
+    await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_ON, 2.0)
