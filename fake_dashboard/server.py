@@ -41,7 +41,7 @@ import random
 import time
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 GO_ZERO_TIME = -62135596800
 FORBIDDEN = {"code": 403, "message": "访问此接口需要认证"}
@@ -446,8 +446,7 @@ class FakeDashboard:
         return self.url
 
     async def _listen(self, port: int) -> None:
-        # Short grace period: open websockets must not hold a stop for a minute.
-        self._runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=1.0)
+        self._runner = web.AppRunner(self.make_app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, port, reuse_address=True)
         await site.start()
@@ -701,7 +700,13 @@ class FakeDashboard:
                 count += 1
                 if count % 4 == 0:
                     await ws.ping()
-                await asyncio.sleep(self.frame_interval)
+                # The dashboard ignores client messages; reading only notices a close at once.
+                try:
+                    message = await ws.receive(timeout=self.frame_interval)
+                except TimeoutError:
+                    continue
+                if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                    break
         except ConnectionResetError:
             pass
         finally:
