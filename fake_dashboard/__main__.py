@@ -26,7 +26,10 @@ async def _run(args: argparse.Namespace) -> None:
     try:
         while True:
             await asyncio.sleep(1)
-            dashboard.tick(1)
+            if args.still:
+                dashboard.heartbeat()
+            else:
+                dashboard.tick(1)
     finally:
         await dashboard.stop()
 
@@ -39,6 +42,9 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=6)
     parser.add_argument("--token", default="demo-token")
     parser.add_argument("--prefix", default="", help="serve under a sub-path, e.g. /nezha")
+    parser.add_argument(
+        "--still", action="store_true", help="agents keep reporting, values stay unchanged"
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(parser.parse_args()))
 
