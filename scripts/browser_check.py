@@ -23,7 +23,15 @@ from playwright.async_api import (
 )
 import yaml
 
-from scripts.demo_stack import DEMO_PASSWORD, DEMO_USER, PROJECT, HassClient, Stack, bring_up
+from scripts.demo_stack import (
+    DEMO_PASSWORD,
+    DEMO_USER,
+    PROJECT,
+    HassClient,
+    Stack,
+    StackError,
+    bring_up,
+)
 from scripts.e2e import free_port
 
 CHROMIUM = "/usr/bin/chromium"
@@ -92,8 +100,7 @@ async def add_example_dashboard(hass: HassClient) -> str:
 
 async def run(args: argparse.Namespace) -> None:
     """Bring the demo up, take the screenshots, stop everything."""
-    out: Path = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out: Path = args.out
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="nezha-browser-") as tmp:
         stack = Stack(Path(tmp) / "config", hass_port=free_port(), dashboard_port=free_port())
@@ -102,7 +109,17 @@ async def run(args: argparse.Namespace) -> None:
                 hass = await bring_up(stack, session, args.timeout)
                 await hass.wait_for_entity_state(60)
                 await hass.remove_failed_onboarding_extras()
-                (devices,) = await hass.ws({"type": "config/device_registry/list"})
+                await hass.dismiss_core_install_warning()
+                (devices, entries) = await hass.ws(
+                    {"type": "config/device_registry/list"},
+                    {"type": "config_entries/get", "domain": "nezha"},
+                )
+                # Refresh every 5 s (the minimum) so that the history graph fills quickly.
+                result = await hass.set_options(
+                    entries[0]["entry_id"], {"scan_interval": 5, "online_threshold": 30}
+                )
+                if result["type"] != "create_entry":
+                    raise StackError(f"options flow: {result}")
                 device = next(d for d in devices if d["name"] == "server-1")
                 example = await add_example_dashboard(hass)
                 # Let a few refreshes happen, so that the history graph has a line.
@@ -127,7 +144,9 @@ async def run(args: argparse.Namespace) -> None:
                         out / "screenshot-device.png",
                     )
                     # The default dashboard groups devices by area; servers have none yet.
-                    await shoot(page, stack.hass_url, ["Areas", "Devices"], out / "overview.png")
+                    await shoot(
+                        page, stack.hass_url, ["Areas", "Devices"], out / "screenshot-overview.png"
+                    )
                     await page.locator("ha-tile-container", has_text="Devices").first.click()
                     await shoot(
                         page,
@@ -157,7 +176,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "nezha-shots")
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--settle", type=float, default=20, help="seconds of data before shots")
-    asyncio.run(run(parser.parse_args()))
+    args = parser.parse_args()
+    args.out = args.out.resolve()
+    args.out.mkdir(parents=True, exist_ok=True)
+    asyncio.run(run(args))
 
 
 if __name__ == "__main__":
