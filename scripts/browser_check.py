@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+import shutil
 import sys
 import tempfile
 import time
@@ -34,7 +35,7 @@ from scripts.demo_stack import (
 )
 from scripts.e2e import free_port
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

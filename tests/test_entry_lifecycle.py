@@ -251,3 +251,44 @@ async def test_device_removal_only_when_server_gone(
     )
     assert await remove(stale)
     assert device_registry.async_get(stale.id) is None
+
+
+async def test_server_leaves_and_comes_back_whole(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    freezer: FrozenDateTimeFactory,
+    clock: Clock,
+) -> None:
+    """A deleted server loses its device; added again, it returns with every entity."""
+    server = make_server(7, "hot-box", now=clock.now)
+    server.status["Temperatures"] = [
+        {"Name": "coretemp_package_id_0", "Temperature": 51.5},
+        {"Name": "nvme_composite", "Temperature": 38.0},
+    ]
+    dashboard.add(server)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.hot_box_temperature").state == "51.5"
+    identifier = (DOMAIN, f"{config_entry.entry_id}_7")
+    entry_id = config_entry.entry_id
+
+    async def refresh() -> None:
+        clock.now += 30
+        dashboard.tick(30)
+        freezer.tick(timedelta(seconds=30))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    dashboard.remove(7)
+    await refresh()
+    assert device_registry.async_get_device_by_identifier(identifier, entry_id) is None
+    assert hass.states.get("sensor.hot_box_temperature") is None
+
+    dashboard.add(server)
+    await refresh()
+    assert device_registry.async_get_device_by_identifier(identifier, entry_id) is not None
+    assert hass.states.get("sensor.hot_box_temperature").state == "51.5"
+    assert hass.states.get("binary_sensor.hot_box_online").state == "on"
