@@ -33,7 +33,10 @@ async def _run(args: argparse.Namespace) -> None:
     try:
         while True:
             await asyncio.sleep(1)
-            dashboard.tick(1)
+            if args.still:
+                dashboard.heartbeat()
+            else:
+                dashboard.tick(1)
     finally:
         await dashboard.stop()
 
@@ -47,6 +50,9 @@ def main() -> None:
     parser.add_argument("--flavor", choices=("v0", "v1", "v2"), default="v0")
     parser.add_argument("--token", default="", help="API token (v0) or personal token (v2)")
     parser.add_argument("--prefix", default="", help="serve under a sub-path, e.g. /nezha")
+    parser.add_argument(
+        "--still", action="store_true", help="agents keep reporting, values stay unchanged"
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(parser.parse_args()))
 

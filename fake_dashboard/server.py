@@ -415,6 +415,13 @@ class FakeDashboard:
             status["TcpConnCount"] = max(0, status["TcpConnCount"] + rng.randint(-5, 5))
             server.last_active = now
 
+    def heartbeat(self) -> None:
+        """Agents report again with unchanged values (a still demo for exact comparisons)."""
+        now = self.clock()
+        for server in self.servers.values():
+            if server.last_active is not None and server.reporting:
+                server.last_active = now
+
     # --- HTTP --------------------------------------------------------------------------
 
     @property

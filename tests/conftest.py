@@ -104,3 +104,15 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         new_callable=PropertyMock,
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def no_deprecation_logged(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Fail a test in which Home Assistant reports a deprecated use by this integration."""
+    yield
+    reports = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if "deprecat" in record.getMessage().lower() and "nezha" in record.getMessage()
+    ]
+    assert not reports

@@ -101,4 +101,5 @@ async def async_remove_config_entry_device(
 
 async def async_unload_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:
     """Unload a config entry."""
+    entry.runtime_data.coordinator.async_clear_issues()
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

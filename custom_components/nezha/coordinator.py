@@ -10,7 +10,9 @@ import aiohttp
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
 from .api import (
     DashboardFlavor,
@@ -105,12 +107,14 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self.dashboard_tags = snapshot.tags
+        self._async_check_clock(snapshot)
         return self._filtered(snapshot)
 
     def _filtered(self, snapshot: DashboardSnapshot) -> DashboardSnapshot:
         """Keep the servers of the chosen tags (groups), all when none is chosen."""
         if not self.tags:
             return snapshot
+        self._async_check_tags()
         return DashboardSnapshot(
             servers={
                 server_id: server
@@ -120,6 +124,56 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
             dashboard_time=snapshot.dashboard_time,
             flavor=snapshot.flavor,
         )
+
+    def _async_check_clock(self, snapshot: DashboardSnapshot) -> None:
+        """Raise a repair when the dashboard's clock is too far from ours.
+
+        Online is judged on the dashboard's clock, so it stays right; but "last seen" and
+        "last boot" are then off by the same amount, which only the user can fix.
+        """
+        skew = (snapshot.dashboard_time - dt_util.utcnow()).total_seconds()
+        issue_id = f"clock_skew_{self.config_entry.entry_id}"
+        if abs(skew) <= self.online_threshold:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="clock_skew",
+            translation_placeholders={
+                "title": self.config_entry.title,
+                "seconds": str(round(abs(skew))),
+            },
+        )
+
+    def _async_check_tags(self) -> None:
+        """Raise a repair when none of the chosen tags exists on the dashboard any more."""
+        issue_id = f"tags_not_found_{self.config_entry.entry_id}"
+        if self.tags & self.dashboard_tags:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="tags_not_found",
+            translation_placeholders={
+                "title": self.config_entry.title,
+                "tags": ", ".join(sorted(self.tags)),
+            },
+        )
+
+    @callback
+    def async_clear_issues(self) -> None:
+        """Remove this entry's repairs (on unload; they are raised again if still true)."""
+        entry_id = self.config_entry.entry_id
+        for issue in ("clock_skew", "tags_not_found"):
+            ir.async_delete_issue(self.hass, DOMAIN, f"{issue}_{entry_id}")
 
     def is_online(self, server_id: int) -> bool:
         """Whether a server reported recently, on the dashboard's clock."""

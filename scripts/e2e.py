@@ -1,0 +1,253 @@
+"""End-to-end: a real Home Assistant process with this integration, against the demo dashboard.
+
+Started the way ``scripts/develop`` starts them (``scripts/demo_stack.py``), on free loopback
+ports with a throw-away config folder. Onboarding and the integration's config flow go through
+Home Assistant's REST API; entity states and devices are compared with what the dashboard
+serves. The demo dashboard runs with ``--still`` (agents report, values stay), so every value
+can be compared exactly. Exits non-zero on the first mismatch; bounded by ``--timeout``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+import math
+from pathlib import Path
+import socket
+import sys
+import tempfile
+import time
+from typing import Any
+
+import aiohttp
+
+from scripts.demo_stack import (
+    DASHBOARD_TOKEN,
+    DEMO_PASSWORD,
+    DEMO_USER,
+    HassClient,
+    Stack,
+    StackError,
+)
+
+GIB = 1024**3
+ONLINE_THRESHOLD = 30  # the integration's default
+
+
+class Mismatch(AssertionError):
+    """Home Assistant shows something other than what the dashboard serves."""
+
+
+def check(condition: bool, message: str) -> None:
+    """Fail the run with ``message`` unless ``condition`` holds."""
+    if not condition:
+        raise Mismatch(message)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def served(session: aiohttp.ClientSession, url: str) -> tuple[list[dict[str, Any]], float]:
+    """The dashboard's details of all servers and its clock (the HTTP Date header)."""
+    async with session.get(
+        f"{url}/api/v1/server/details", headers={"Authorization": DASHBOARD_TOKEN}
+    ) as response:
+        body = await response.json()
+        date = response.headers["Date"]
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415
+
+    return body["result"], parsedate_to_datetime(date).timestamp()
+
+
+def close(actual: str, expected: float, what: str) -> None:
+    """A numeric state equal to the expected value (up to float formatting)."""
+    try:
+        value = float(actual)
+    except ValueError:
+        raise Mismatch(f"{what}: state {actual!r}, expected {expected}") from None
+    check(
+        math.isclose(value, expected, rel_tol=1e-9, abs_tol=1e-9), f"{what}: {value} != {expected}"
+    )
+
+
+async def config_flow(hass: HassClient, stack: Stack) -> dict[str, Any]:
+    """The user step through REST: two form errors, each recovered, then the entry."""
+    form = await hass.start_flow("nezha")
+    check(form["type"] == "form" and form["step_id"] == "user", f"first step: {form}")
+    flow_id = form["flow_id"]
+    fields = {"url": stack.dashboard_url, "token": "not-the-token", "verify_ssl": True}
+    result = await hass.continue_flow(flow_id, fields)
+    check(result.get("errors") == {"token": "invalid_auth"}, f"wrong token: {result}")
+    result = await hass.continue_flow(
+        flow_id, {**fields, "url": f"http://127.0.0.1:{free_port()}", "token": DASHBOARD_TOKEN}
+    )
+    check(result.get("errors") == {"url": "cannot_connect"}, f"closed port: {result}")
+    result = await hass.continue_flow(flow_id, {**fields, "token": DASHBOARD_TOKEN})
+    check(result["type"] == "create_entry", f"valid input: {result}")
+    check(result["title"] == "127.0.0.1", f"entry title: {result['title']}")
+    return result
+
+
+async def compare(hass: HassClient, stack: Stack, session: aiohttp.ClientSession) -> int:
+    """Compare devices and states with the dashboard; the number of states compared."""
+    servers, now = await served(session, stack.dashboard_url)
+    entries, devices, entities = await hass.ws(
+        {"type": "config_entries/get", "domain": "nezha"},
+        {"type": "config/device_registry/list"},
+        {"type": "config/entity_registry/list"},
+    )
+    check(len(entries) == 1, f"nezha entries: {entries}")
+    entry_id = entries[0]["entry_id"]
+    by_unique = {e["unique_id"]: e["entity_id"] for e in entities if e["platform"] == "nezha"}
+    states = {s["entity_id"]: s for s in await hass.states()}
+
+    def state(unique_id: str) -> str:
+        entity_id = by_unique.get(unique_id)
+        check(entity_id is not None, f"no entity with unique id {unique_id}")
+        check(entity_id in states, f"{entity_id} has no state")
+        return str(states[entity_id]["state"])
+
+    devices_by_identifier = {
+        tuple(identifier): device for device in devices for identifier in device["identifiers"]
+    }
+    compared = 0
+    online_count = 0
+    for server in servers:
+        sid, host, status = server["id"], server["host"], server["status"]
+        device = devices_by_identifier.get(("nezha", f"{entry_id}_{sid}"))
+        if device is None:
+            raise Mismatch(f"no device for server {sid}")
+        check(device["name"] == server["name"], f"device name {device['name']}")
+        reported = server["last_active"] > 0
+        online = reported and now - server["last_active"] < ONLINE_THRESHOLD
+        online_count += online
+        prefix = f"{entry_id}_{sid}_"
+        check(
+            state(prefix + "online") == ("on" if online else "off"),
+            f"{server['name']} online: {state(prefix + 'online')}, dashboard says {online}",
+        )
+        compared += 1
+        if not online:
+            check(state(prefix + "cpu") == "unavailable", f"{server['name']} CPU while offline")
+            compared += 1
+            continue
+        check(
+            device["model"] == f"{host['Platform']} {host['PlatformVersion']}",
+            f"model {device['model']}",
+        )
+        check(device["sw_version"] == host["Version"], f"agent version {device['sw_version']}")
+        name = server["name"]
+        expected: dict[str, float] = {
+            "cpu": status["CPU"],
+            "memory_used": status["MemUsed"] / GIB,
+            "memory_total": host["MemTotal"] / GIB,
+            "memory_usage": round(status["MemUsed"] * 100 / host["MemTotal"], 2),
+            "disk_used": status["DiskUsed"] / GIB,
+            "disk_usage": round(status["DiskUsed"] * 100 / host["DiskTotal"], 2),
+            "swap_used": status["SwapUsed"] / GIB,
+            "network_in_speed": status["NetInSpeed"] / 1024,
+            "network_out_speed": status["NetOutSpeed"] / 1024,
+            "network_in_traffic": status["NetInTransfer"] / GIB,
+            "network_out_traffic": status["NetOutTransfer"] / GIB,
+            "load_1": status["Load1"],
+            "tcp_connections": status["TcpConnCount"],
+            "udp_connections": status["UdpConnCount"],
+            "processes": status["ProcessCount"],
+        }
+        for key, value in expected.items():
+            close(state(prefix + key), value, f"{name} {key}")
+        boot = datetime.fromtimestamp(host["BootTime"], UTC).isoformat()
+        check(
+            state(prefix + "last_boot") == boot, f"{name} last boot {state(prefix + 'last_boot')}"
+        )
+        check(state(prefix + "ipv4") == server["ipv4"], f"{name} IPv4")
+        compared += len(expected) + 2
+    check(state(f"{entry_id}_servers_total") == str(len(servers)), "servers total")
+    check(state(f"{entry_id}_servers_online") == str(online_count), "servers online")
+    return compared + 2
+
+
+async def refreshes(hass: HassClient, entry_id: str, server_id: int) -> None:
+    """Asking for an update makes a new request: "last seen" follows the agent's reports."""
+    uid = f"{entry_id}_{server_id}_last_seen"
+    (entities,) = await hass.ws({"type": "config/entity_registry/list"})
+    entity_id = next(e["entity_id"] for e in entities if e["unique_id"] == uid)
+
+    async def last_seen() -> str:
+        return next(s["state"] for s in await hass.states() if s["entity_id"] == entity_id)
+
+    before = await last_seen()
+    await asyncio.sleep(1.5)  # the demo's agents report every second
+    await hass.ws(
+        {
+            "type": "call_service",
+            "domain": "homeassistant",
+            "service": "update_entity",
+            "target": {"entity_id": entity_id},
+        }
+    )
+    after = await last_seen()
+    check(after > before, f"last seen did not move on refresh: {before} -> {after}")
+
+
+async def run(args: argparse.Namespace) -> None:
+    """The whole check, bounded by the timeout; always stops both processes."""
+    timings: dict[str, float] = {}
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="nezha-e2e-") as tmp:
+        stack = Stack(
+            Path(tmp) / "config",
+            hass_port=free_port(),
+            dashboard_port=free_port(),
+            still=True,
+        )
+        try:
+            async with asyncio.timeout(args.timeout), aiohttp.ClientSession() as session:
+                stack.start()
+                hass = HassClient(session, stack.hass_url)
+                timings["hass answers"] = await hass.wait_until_up(stack, args.timeout)
+                check(await hass.onboard_or_login(DEMO_USER, DEMO_PASSWORD), "fresh onboarding")
+                result = await config_flow(hass, stack)
+                entry_id = result["result"]["entry_id"]
+                await hass.wait_for_entity_state(60)
+                timings["first entity state"] = time.monotonic() - start
+                compared = await compare(hass, stack, session)
+                await refreshes(hass, entry_id, 1)
+                errors = [
+                    line
+                    for line in stack.hass_log.read_text(errors="replace").splitlines()
+                    if "custom_components.nezha" in line
+                    and (" ERROR " in line or " WARNING " in line)
+                ]
+                check(not errors, "integration logged problems:\n" + "\n".join(errors))
+        except (Mismatch, StackError, TimeoutError) as err:
+            what = "timed out" if isinstance(err, TimeoutError) else str(err)
+            print(f"end-to-end FAILED: {what}", file=sys.stderr)
+            print(f"--- Home Assistant output ---\n{stack.tail('hass', 60)}", file=sys.stderr)
+            stack.stop()
+            sys.exit(1)
+        codes = stack.stop()
+        check(codes.get("hass") == 0, f"Home Assistant exit code {codes.get('hass')}")
+    print(
+        f"end-to-end passed: onboarding, config flow (invalid_auth, cannot_connect, entry), "
+        f"{compared} states compared with the dashboard, refresh on demand; "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+        + f", total {time.monotonic() - start:.1f} s"
+    )
+
+
+def main() -> None:
+    """Run the end-to-end check."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--timeout", type=float, default=240)
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
