@@ -327,6 +327,8 @@ class FakeDashboard:
         self.frame_interval = 2.0
         self.stream_enabled = True
         self.streams: set[web.WebSocketResponse] = set()
+        # Set while stopping: a stream whose handshake is still in flight closes itself.
+        self._stopping = False
         self.frames_sent = 0
         self.prefix = prefix.rstrip("/")
         self.clock = clock
@@ -471,10 +473,14 @@ class FakeDashboard:
 
     async def stop(self) -> None:
         """Shut everything down."""
-        await self.drop_streams()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        self._stopping = True
+        try:
+            await self.drop_streams()
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
+        finally:
+            self._stopping = False
 
     @web.middleware
     async def _middleware(
@@ -692,6 +698,9 @@ class FakeDashboard:
             authorised = refusal is None
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
+        if self._stopping:
+            await ws.close()
+            return ws
         self.streams.add(ws)
         count = 0
         try:

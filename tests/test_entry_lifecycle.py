@@ -23,6 +23,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.nezha.const import (
+    CONF_FLAVOR,
     CONF_ONLINE_THRESHOLD,
     CONF_SCAN_INTERVAL,
     CONF_TAGS,
@@ -95,7 +96,12 @@ async def test_reconfigure_same_dashboard_new_address(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
-    assert init_integration.data == {CONF_URL: moved, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: False}
+    assert init_integration.data == {
+        CONF_URL: moved,
+        CONF_TOKEN: TOKEN,
+        CONF_VERIFY_SSL: False,
+        CONF_FLAVOR: "v0",
+    }
     assert init_integration.unique_id == moved
     assert init_integration.title == "127.0.0.1/nezha"
     assert init_integration.state is ConfigEntryState.LOADED

@@ -87,7 +87,7 @@ class NezhaStream:
         async with self._session.ws_connect(
             self._client.api_url(STREAM_PATH),
             headers=headers,
-            receive_timeout=self._receive_timeout,
+            timeout=aiohttp.ClientWSTimeout(ws_receive=self._receive_timeout),
             autoping=True,
             max_msg_size=64 * 1024 * 1024,
         ) as ws:
