@@ -6,12 +6,22 @@ from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
-from homeassistant.const import CONF_TOKEN, CONF_URL
+from homeassistant.const import CONF_PASSWORD, CONF_TOKEN, CONF_URL, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
 from .coordinator import NezhaConfigEntry
 
-TO_REDACT = {CONF_TOKEN, CONF_URL, "ipv4", "ipv6", "name", "title", "unique_id"}
+TO_REDACT = {
+    CONF_PASSWORD,
+    CONF_TOKEN,
+    CONF_URL,
+    CONF_USERNAME,
+    "ipv4",
+    "ipv6",
+    "name",
+    "title",
+    "unique_id",
+}
 
 
 async def async_get_config_entry_diagnostics(

@@ -86,6 +86,10 @@ class NezhaServerEntity(CoordinatorEntity[NezhaDataUpdateCoordinator]):
         return not self._live or self.coordinator.is_online(self.server_id)
 
 
+def _by_id(server: Server) -> int:
+    return server.id
+
+
 def async_add_server_entities[DescriptionT: EntityDescription](
     entry: NezhaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
@@ -108,7 +112,9 @@ def async_add_server_entities[DescriptionT: EntityDescription](
             return
         servers = coordinator.data.servers
         new: list[Entity] = []
-        for server in servers.values():
+        # By id, so that servers sharing a name get the same entity ids on every install,
+        # whatever order the dashboard lists them in.
+        for server in sorted(servers.values(), key=_by_id):
             waiting = pending.get(server.id, all_descriptions)
             if not waiting:
                 continue
