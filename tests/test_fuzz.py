@@ -179,8 +179,12 @@ def _check_value(value: Any, hint: Any, where: str) -> None:
         # A float field never holds an int, a bool, NaN or infinity.
         assert type(value) is float, where
         assert isfinite(value), where
-    elif hint is int or hint is str:
-        assert type(value) is hint, where
+    elif hint is int:
+        assert type(value) is int, where
+        # Go integers: anything larger could overflow float arithmetic in the sensors.
+        assert -(2**64) < value < 2**64, where
+    elif hint is str:
+        assert type(value) is str, where
     elif hint is datetime:
         assert type(value) is datetime, where
         assert value.tzinfo is not None, where
