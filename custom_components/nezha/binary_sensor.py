@@ -1,4 +1,4 @@
-"""Binary sensors: whether each server is online."""
+"""Binary sensors: whether each server is online and each monitored service up."""
 
 from __future__ import annotations
 
@@ -10,8 +10,14 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .api import ServiceStatus
 from .coordinator import NezhaConfigEntry
-from .entity import NezhaServerEntity, async_add_server_entities
+from .entity import (
+    NezhaServerEntity,
+    NezhaServiceEntity,
+    async_add_server_entities,
+    async_add_service_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -21,16 +27,23 @@ ONLINE = BinarySensorEntityDescription(
     device_class=BinarySensorDeviceClass.CONNECTIVITY,
 )
 
+SERVICE_UP = BinarySensorEntityDescription(
+    key="up",
+    translation_key="service_up",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NezhaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up one online sensor per server."""
+    """Set up one online sensor per server and one "up" sensor per service monitor."""
     async_add_server_entities(
         entry, async_add_entities, (ONLINE,), lambda _, __: True, NezhaOnlineSensor
     )
+    async_add_service_entities(entry, async_add_entities, (SERVICE_UP,), NezhaServiceUpSensor)
 
 
 class NezhaOnlineSensor(NezhaServerEntity, BinarySensorEntity):
@@ -43,3 +56,15 @@ class NezhaOnlineSensor(NezhaServerEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Online as judged on the dashboard's clock; never-reported servers are offline."""
         return self.coordinator.is_online(self.server_id)
+
+
+class NezhaServiceUpSensor(NezhaServiceEntity, BinarySensorEntity):
+    """On while the latest checks of a service mostly succeed."""
+
+    @property
+    def is_on(self) -> bool | None:
+        """Up unless the dashboard would show "down"; unknown before any check."""
+        status = self.service.status
+        if status is ServiceStatus.NO_DATA:
+            return None
+        return status is not ServiceStatus.DOWN

@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import Server
+from .api import CycleUsage, Server, Service, TrafficCycle
 from .const import DOMAIN, MANUFACTURER
-from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator
+from .coordinator import (
+    NezhaConfigEntry,
+    NezhaDataUpdateCoordinator,
+    NezhaServicesCoordinator,
+)
 
 
 def server_device_identifier(entry: NezhaConfigEntry, server_id: int) -> tuple[str, str]:
@@ -129,3 +134,152 @@ def async_add_server_entities[DescriptionT: EntityDescription](
 
     _add_new()
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
+
+
+class NezhaServiceEntity(CoordinatorEntity[NezhaServicesCoordinator]):
+    """An entity of one service monitor, on a device of its own under the dashboard."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: NezhaServicesCoordinator,
+        service: Service,
+        description: EntityDescription,
+    ) -> None:
+        """Attach the entity to its service's device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.service_id = service.id
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{entry.entry_id}_service_{service.id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{entry.entry_id}_service_{service.id}")},
+            name=service.name,
+            manufacturer=MANUFACTURER,
+            model="Service monitor",
+            entry_type=DeviceEntryType.SERVICE,
+            configuration_url=entry.runtime_data.client.url + "/service",
+            via_device_id=entry.runtime_data.dashboard_device_id,
+        )
+
+    @property
+    def service(self) -> Service:
+        """This entity's service; only called while available."""
+        return self.coordinator.data.services[self.service_id]
+
+    @property
+    def available(self) -> bool:
+        """Available while the dashboard answers and still lists the service."""
+        return super().available and self.service_id in self.coordinator.data.services
+
+
+class NezhaCycleEntity(CoordinatorEntity[NezhaServicesCoordinator]):
+    """A figure of one traffic rule's current cycle, on the server's device."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: NezhaServicesCoordinator,
+        cycle: TrafficCycle,
+        server_id: int,
+        description: EntityDescription,
+    ) -> None:
+        """Attach the entity to the server it accounts for; the rule's name is in its own."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.cycle_id = cycle.id
+        self.server_id = server_id
+        entry = coordinator.config_entry
+        self._attr_unique_id = f"{entry.entry_id}_{server_id}_cycle_{cycle.id}_{description.key}"
+        self._attr_translation_placeholders = {"rule": cycle.name}
+        self._attr_device_info = DeviceInfo(
+            identifiers={server_device_identifier(entry, server_id)}
+        )
+
+    @property
+    def cycle(self) -> TrafficCycle:
+        """This entity's traffic rule; only called while available."""
+        return self.coordinator.data.cycles[self.cycle_id]
+
+    @property
+    def usage(self) -> CycleUsage:
+        """This server's use of the cycle; only called while available."""
+        return self.cycle.usage[self.server_id]
+
+    @property
+    def available(self) -> bool:
+        """Available while the rule still covers the server."""
+        if not super().available:
+            return False
+        cycle = self.coordinator.data.cycles.get(self.cycle_id)
+        return cycle is not None and self.server_id in cycle.usage
+
+
+def async_add_service_entities[ServiceT: EntityDescription, CycleT: EntityDescription](
+    entry: NezhaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    service_descriptions: Iterable[ServiceT],
+    service_factory: Callable[[NezhaServicesCoordinator, Service, ServiceT], Entity],
+    cycle_descriptions: Iterable[CycleT] = (),
+    cycle_factory: Callable[[NezhaServicesCoordinator, TrafficCycle, int, CycleT], Entity]
+    | None = None,
+    cycle_exists: Callable[[CycleT, TrafficCycle], bool] = lambda _, __: True,
+) -> None:
+    """Add entities for service monitors and traffic cycles as the dashboard reports them.
+
+    Cycle entities join a server's device only while that server has one; entities of a rule
+    that no longer covers a server are removed, so nothing is left unavailable for good.
+    """
+    services = entry.runtime_data.services
+    if services is None:
+        return
+    servers = entry.runtime_data.coordinator
+    service_descriptions = tuple(service_descriptions)
+    cycle_descriptions = tuple(cycle_descriptions)
+    known_services: set[int] = set()
+    known_cycles: dict[tuple[int, int], list[str]] = {}
+
+    @callback
+    def _add_new() -> None:
+        if not services.last_update_success or services.data is None:
+            return
+        new: list[Entity] = []
+        for service in services.data.services.values():
+            if service.id not in known_services:
+                known_services.add(service.id)
+                new.extend(service_factory(services, service, d) for d in service_descriptions)
+        known_services.intersection_update(services.data.services)
+        if cycle_factory is not None:
+            present: set[tuple[int, int]] = set()
+            for cycle in services.data.cycles.values():
+                for server_id in cycle.usage:
+                    pair = (cycle.id, server_id)
+                    present.add(pair)
+                    if pair in known_cycles or server_id not in servers.data.servers:
+                        continue
+                    entities = [
+                        cycle_factory(services, cycle, server_id, d)
+                        for d in cycle_descriptions
+                        if cycle_exists(d, cycle)
+                    ]
+                    known_cycles[pair] = [e.unique_id for e in entities if e.unique_id]
+                    new.extend(entities)
+            _remove_gone(known_cycles, present)
+        if new:
+            async_add_entities(new)
+
+    @callback
+    def _remove_gone(
+        known: dict[tuple[int, int], list[str]], present: set[tuple[int, int]]
+    ) -> None:
+        registry = er.async_get(services.hass)
+        for pair in known.keys() - present:
+            for unique_id in known.pop(pair):
+                # Cycle figures are sensors only.
+                if entity_id := registry.async_get_entity_id("sensor", DOMAIN, unique_id):
+                    registry.async_remove(entity_id)
+
+    _add_new()
+    entry.async_on_unload(services.async_add_listener(_add_new))

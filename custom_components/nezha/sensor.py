@@ -19,14 +19,22 @@ from homeassistant.const import (
     UnitOfDataRate,
     UnitOfInformation,
     UnitOfTemperature,
+    UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .api import DashboardSnapshot, Server
+from .api import CycleUsage, DashboardSnapshot, Server, Service, ServiceStatus, TrafficCycle
 from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator
-from .entity import NezhaEntity, NezhaServerEntity, async_add_server_entities
+from .entity import (
+    NezhaCycleEntity,
+    NezhaEntity,
+    NezhaServerEntity,
+    NezhaServiceEntity,
+    async_add_server_entities,
+    async_add_service_entities,
+)
 
 # One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
@@ -60,6 +68,22 @@ class NezhaDashboardSensorDescription(SensorEntityDescription):
     """A sensor of the dashboard device."""
 
     value_fn: Callable[[NezhaDataUpdateCoordinator, DashboardSnapshot], StateType]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NezhaServiceSensorDescription(SensorEntityDescription):
+    """A sensor of a service monitor."""
+
+    value_fn: Callable[[Service], StateType]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NezhaCycleSensorDescription(SensorEntityDescription):
+    """A figure of a traffic rule's cycle for one server."""
+
+    value_fn: Callable[[TrafficCycle, CycleUsage], StateType | datetime]
+    # Quota figures exist only for rules with an upper bound.
+    exists_fn: Callable[[TrafficCycle], bool] = lambda _: True
 
 
 class _Shared(TypedDict, total=False):
@@ -286,6 +310,77 @@ DASHBOARD_SENSORS: tuple[NezhaDashboardSensorDescription, ...] = (
 )
 
 
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+SERVICE_SENSORS: tuple[NezhaServiceSensorDescription, ...] = (
+    NezhaServiceSensorDescription(
+        key="status",
+        translation_key="service_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in ServiceStatus],
+        value_fn=lambda service: service.status.value,
+    ),
+    NezhaServiceSensorDescription(
+        key="availability",
+        translation_key="service_availability",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda service: _round(service.availability),
+    ),
+    NezhaServiceSensorDescription(
+        key="latency",
+        translation_key="service_latency",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MILLISECONDS,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda service: _round(service.latency_today),
+    ),
+)
+
+CYCLE_SENSORS: tuple[NezhaCycleSensorDescription, ...] = (
+    NezhaCycleSensorDescription(
+        key="transfer",
+        translation_key="cycle_transfer",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        # Restarts from zero with every cycle; last_reset tells statistics when.
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda _, usage: usage.transfer,
+    ),
+    NezhaCycleSensorDescription(
+        key="quota",
+        translation_key="cycle_quota",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        value_fn=lambda cycle, _: cycle.quota,
+        exists_fn=lambda cycle: cycle.quota > 0,
+    ),
+    NezhaCycleSensorDescription(
+        key="quota_used",
+        translation_key="cycle_quota_used",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda cycle, usage: _percent(usage.transfer, cycle.quota),
+        exists_fn=lambda cycle: cycle.quota > 0,
+    ),
+    NezhaCycleSensorDescription(
+        key="cycle_end",
+        translation_key="cycle_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda cycle, _: cycle.end,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NezhaConfigEntry,
@@ -302,6 +397,15 @@ async def async_setup_entry(
         SERVER_SENSORS,
         lambda description, server: description.exists_fn(server),
         NezhaServerSensor,
+    )
+    async_add_service_entities(
+        entry,
+        async_add_entities,
+        SERVICE_SENSORS,
+        NezhaServiceSensor,
+        CYCLE_SENSORS,
+        NezhaCycleSensor,
+        lambda description, cycle: description.exists_fn(cycle),
     )
 
 
@@ -335,3 +439,32 @@ class NezhaDashboardSensor(NezhaEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The figure from the latest snapshot."""
         return self.entity_description.value_fn(self.coordinator, self.coordinator.data)
+
+
+class NezhaServiceSensor(NezhaServiceEntity, SensorEntity):
+    """A figure of one service monitor."""
+
+    entity_description: NezhaServiceSensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The figure from the latest service overview."""
+        return self.entity_description.value_fn(self.service)
+
+
+class NezhaCycleSensor(NezhaCycleEntity, SensorEntity):
+    """A traffic rule's cycle figure for one server."""
+
+    entity_description: NezhaCycleSensorDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The figure from the latest service overview."""
+        return self.entity_description.value_fn(self.cycle, self.usage)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """The cycle's start, for the transfer that restarts from zero each cycle."""
+        if self.entity_description.state_class is not SensorStateClass.TOTAL:
+            return None
+        return self.cycle.start

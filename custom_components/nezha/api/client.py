@@ -27,7 +27,7 @@ from .errors import (
     NezhaTimeoutError,
     NezhaTokenExpiredError,
 )
-from .models import DashboardFlavor, DashboardSnapshot
+from .models import DashboardFlavor, DashboardSnapshot, ServicesSnapshot
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -235,6 +235,16 @@ class NezhaClient:
         return DashboardSnapshot(
             servers=servers, dashboard_time=_dashboard_time(headers), flavor=flavor
         )
+
+    async def async_get_services(self) -> ServicesSnapshot:
+        """Fetch service monitors and traffic cycles in one request (v1/v2 only).
+
+        v0 has no such overview (only a per-server history), so it reports none.
+        """
+        if await self.async_detect_flavor() is DashboardFlavor.V0:
+            return ServicesSnapshot()
+        data, _ = await self._authed_request(SERVICE_PATH, {})
+        return v1v2.parse_services(v1v2.parse_envelope(data))
 
     @property
     def groups(self) -> Mapping[int, tuple[str, ...]]:
