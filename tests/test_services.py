@@ -318,3 +318,24 @@ async def _remove_allowed(
     assert services is not None
     await services.async_refresh()
     return await async_remove_config_entry_device(hass, entry, device)
+
+
+async def test_diagnostics_carry_services_without_names(
+    hass: HomeAssistant, with_services: FakeDashboard
+) -> None:
+    from custom_components.nezha.diagnostics import (  # noqa: PLC0415
+        async_get_config_entry_diagnostics,
+    )
+
+    entry = _entry(with_services)
+    await setup_entry(hass, entry)
+    data = await async_get_config_entry_diagnostics(hass, entry)
+    text = repr(data)
+    services = data["services"]
+    assert services["last_update_success"] is True
+    assert {item["id"] for item in services["services"]} == {3, 7}
+    assert services["cycles"][0]["usage"][1]["transfer"] == 256 * GIB
+    for secret in ("Blog HTTPS", "Monthly 1 TB", "Server1", with_services.url, V2_TOKEN):
+        assert secret not in text
+    if entry.data.get("password"):
+        assert entry.data["password"] not in text
