@@ -194,7 +194,8 @@ class FakeService:
     total_up: int = 8640
     total_down: int = 0
     # The 30 daily average latencies in ms, oldest first; the last is today.
-    delay: list[float] = field(default_factory=lambda: [0.0] * 29 + [42.5])
+    # Go writes a whole float64 without a fraction: 0, not 0.0.
+    delay: list[float] = field(default_factory=lambda: [0] * 29 + [42.5])
 
     def to_v1(self) -> dict[str, Any]:
         """As the dashboard serialises it: the counters have no omitempty, the rest has."""
