@@ -9,10 +9,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.nezha.api import NezhaResponseError, ServiceStatus
+from custom_components.nezha.api import NezhaError, NezhaResponseError, ServiceStatus
 from custom_components.nezha.api.v1v2 import parse_services
 from custom_components.nezha.const import DOMAIN, SERVICES_SCAN_INTERVAL
 from fake_dashboard import FakeDashboard
@@ -339,3 +340,87 @@ async def test_diagnostics_carry_services_without_names(
         assert secret not in text
     if entry.data.get("password"):
         assert entry.data["password"] not in text
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=16,
+)
+_ids = st.sampled_from(["1", "2", "42", "0", "-1", "x", "\uff10"])
+_service_item = st.fixed_dictionaries(
+    {},
+    optional={
+        key: _json | st.integers(min_value=0, max_value=2**64 - 1)
+        for key in ("service_name", "current_up", "current_down", "total_up", "total_down")
+    }
+    | {"delay": st.lists(st.floats(min_value=0, max_value=1e6) | _json, max_size=30)},
+)
+_cycle_item = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": _json,
+        "from": st.sampled_from(["2026-11-01T00:00:00+08:00", "0001-01-01T00:00:00Z"]) | _json,
+        "to": _json,
+        "max": st.integers(min_value=0, max_value=2**64 - 1) | _json,
+        "min": _json,
+        "server_name": st.dictionaries(_ids, _json, max_size=3),
+        "transfer": st.dictionaries(
+            _ids, st.integers(min_value=0, max_value=2**64 - 1), max_size=3
+        ),
+        "next_update": st.dictionaries(_ids, _json, max_size=3),
+    },
+)
+_services_data = _json | st.fixed_dictionaries(
+    {},
+    optional={
+        "services": st.dictionaries(_ids, _service_item | _json, max_size=3),
+        "cycle_transfer_stats": st.dictionaries(_ids, _cycle_item | _json, max_size=3),
+    },
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_services_data)
+def test_parse_services_fuzz(data: object) -> None:
+    """Any JSON gives a well-typed snapshot or the client's own error, nothing else."""
+    try:
+        snapshot = parse_services(data)
+    except NezhaError:
+        return
+    for service_id, service in snapshot.services.items():
+        assert type(service_id) is int
+        assert service_id > 0
+        assert type(service.name) is str
+        assert service.name
+        for count in (
+            service.current_up,
+            service.current_down,
+            service.total_up,
+            service.total_down,
+        ):
+            assert type(count) is int
+            assert count >= 0
+        assert service.latency_today is None or type(service.latency_today) is float
+        assert service.status in ServiceStatus
+        for share in (service.availability, service.current_percent):
+            assert share is None or 0 <= share <= 100
+    for rule_id, cycle in snapshot.cycles.items():
+        assert type(rule_id) is int
+        assert rule_id > 0
+        assert type(cycle.quota) is int
+        assert type(cycle.minimum) is int
+        for when in (cycle.start, cycle.end):
+            assert when is None or type(when) is datetime
+            assert when is None or when.tzinfo is not None
+        for server_id, usage in cycle.usage.items():
+            assert type(server_id) is int
+            assert server_id > 0
+            assert type(usage.transfer) is int
+            assert type(usage.server_name) is str

@@ -274,14 +274,17 @@ def parse_service(service_id: int, obj: Any) -> Service:
     """Parse one item of the ``services`` map."""
     if type(obj) is not dict:
         raise wrong("an object", "services")
+    counts = {
+        key: get_int(obj, key) for key in ("current_up", "current_down", "total_up", "total_down")
+    }
+    if any(count < 0 for count in counts.values()):
+        # uint64 on the dashboard: a negative count is a broken answer, not a figure.
+        raise NezhaResponseError("a service check count is negative")
     return Service(
         id=service_id,
         name=get_str(obj, "service_name") or f"#{service_id}",
-        current_up=get_int(obj, "current_up"),
-        current_down=get_int(obj, "current_down"),
-        total_up=get_int(obj, "total_up"),
-        total_down=get_int(obj, "total_down"),
         latency_today=_latency_today(obj),
+        **counts,
     )
 
 
