@@ -393,6 +393,8 @@ class FakeDashboard:
         # Set while stopping: a stream whose handshake is still in flight closes itself.
         self._stopping = False
         self.frames_sent = 0
+        # CPU seconds spent building and sending frames, so a benchmark can leave them out.
+        self.frame_cpu_seconds = 0.0
         self.prefix = prefix.rstrip("/")
         self.clock = clock
         self.servers: dict[int, FakeServer] = {}
@@ -785,6 +787,7 @@ class FakeDashboard:
         count = 0
         try:
             while not ws.closed:
+                cpu_start = time.process_time()
                 servers = [s for s in self.servers.values() if authorised or not s.hide_for_guest]
                 frame = {
                     "now": int(self.clock()) * 1000,
@@ -792,6 +795,7 @@ class FakeDashboard:
                     "servers": [self._frame_server(s, first=count == 0) for s in servers],
                 }
                 await ws.send_str(json.dumps(omitempty(frame), ensure_ascii=False))
+                self.frame_cpu_seconds += time.process_time() - cpu_start
                 self.frames_sent += 1
                 count += 1
                 if count % 4 == 0:

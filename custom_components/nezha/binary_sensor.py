@@ -7,6 +7,7 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -41,9 +42,16 @@ async def async_setup_entry(
 ) -> None:
     """Set up one online sensor per server and one "up" sensor per service monitor."""
     async_add_server_entities(
-        entry, async_add_entities, (ONLINE,), lambda _, __: True, NezhaOnlineSensor
+        entry,
+        async_add_entities,
+        Platform.BINARY_SENSOR,
+        (ONLINE,),
+        lambda _, __: True,
+        NezhaOnlineSensor,
     )
-    async_add_service_entities(entry, async_add_entities, (SERVICE_UP,), NezhaServiceUpSensor)
+    async_add_service_entities(
+        entry, async_add_entities, Platform.BINARY_SENSOR, (SERVICE_UP,), NezhaServiceUpSensor
+    )
 
 
 class NezhaOnlineSensor(NezhaServerEntity, BinarySensorEntity):
@@ -56,6 +64,10 @@ class NezhaOnlineSensor(NezhaServerEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Online as judged on the dashboard's clock; never-reported servers are offline."""
         return self.coordinator.is_online(self.server_id)
+
+    def state_value(self) -> object:
+        """On or off is the whole state."""
+        return self.is_on
 
 
 class NezhaServiceUpSensor(NezhaServiceEntity, BinarySensorEntity):

@@ -16,6 +16,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
+    Platform,
     UnitOfDataRate,
     UnitOfInformation,
     UnitOfTemperature,
@@ -381,6 +382,38 @@ CYCLE_SENSORS: tuple[NezhaCycleSensorDescription, ...] = (
 )
 
 
+# Which server sensors stay enabled first when Home Assistant's entity limit is near (see
+# ``fit_entity_budget``): what dashboards and automations watch most.
+PRIORITY: tuple[str, ...] = (
+    "cpu",
+    "memory_usage",
+    "disk_usage",
+    "network_in_speed",
+    "network_out_speed",
+    "load_1",
+    "memory_used",
+    "disk_used",
+    "swap_usage",
+    "network_in_traffic",
+    "network_out_traffic",
+    "temperature",
+    "gpu",
+    "tcp_connections",
+    "udp_connections",
+    "processes",
+    "last_boot",
+    "last_seen",
+    "swap_used",
+    "memory_total",
+    "swap_total",
+    "disk_total",
+    "ipv4",
+    "load_5",
+    "load_15",
+    "ipv6",
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NezhaConfigEntry,
@@ -394,13 +427,17 @@ async def async_setup_entry(
     async_add_server_entities(
         entry,
         async_add_entities,
-        SERVER_SENSORS,
+        Platform.SENSOR,
+        sorted(SERVER_SENSORS, key=lambda description: PRIORITY.index(description.key)),
         lambda description, server: description.exists_fn(server),
         NezhaServerSensor,
+        # Each server's online binary sensor comes first.
+        slots_elsewhere=1,
     )
     async_add_service_entities(
         entry,
         async_add_entities,
+        Platform.SENSOR,
         SERVICE_SENSORS,
         NezhaServiceSensor,
         CYCLE_SENSORS,
@@ -428,6 +465,10 @@ class NezhaServerSensor(NezhaServerEntity, SensorEntity):
     def native_value(self) -> StateType | datetime:
         """The reading from the latest snapshot."""
         return self.entity_description.value_fn(self.server)
+
+    def state_value(self) -> object:
+        """The reading is the whole state."""
+        return self.native_value
 
 
 class NezhaDashboardSensor(NezhaEntity, SensorEntity):
