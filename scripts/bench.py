@@ -102,11 +102,10 @@ class StallMeter:
         self._task: asyncio.Task[None] | None = None
 
     async def _tick(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
-            before = loop.time()
+            before = time.perf_counter()
             await asyncio.sleep(0.001)
-            self.longest = max(self.longest, loop.time() - before - 0.001)
+            self.longest = max(self.longest, time.perf_counter() - before - 0.001)
 
     async def start(self) -> None:
         self.longest = 0.0

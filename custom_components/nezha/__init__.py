@@ -78,8 +78,13 @@ def _async_sync_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
     coordinator = entry.runtime_data.coordinator
     if not coordinator.last_update_success:
         return
-    registry = dr.async_get(hass)
     servers = coordinator.data.servers
+    names = {server_id: server.name for server_id, server in servers.items()}
+    if names == entry.runtime_data.device_names:
+        # Walking the device registry costs a lookup per device: only when something moved.
+        return
+    entry.runtime_data.device_names = names
+    registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         server_id = _server_id_of(entry, device)
         if server_id is None:

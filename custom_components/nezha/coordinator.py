@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import override
 
@@ -51,6 +51,8 @@ class NezhaRuntimeData:
     dashboard_device_id: str
     # Service monitors and traffic cycles (v1/v2); None on v0, which has no such overview.
     services: NezhaServicesCoordinator | None = None
+    # Server names by id when devices were last synchronised with the dashboard.
+    device_names: dict[int, str] = field(default_factory=dict)
 
 
 def _update_failed(err: NezhaError) -> UpdateFailed | ConfigEntryAuthFailed:
@@ -102,6 +104,9 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.poll_interval: timedelta = max(interval, MIN_SCAN_INTERVAL)
         self.stream: NezhaStream | None = None
         self._last_push = 0.0
+        # The ids online in the snapshot ``_online_of`` (see ``is_online``).
+        self._online: frozenset[int] = frozenset()
+        self._online_of: DashboardSnapshot | None = None
 
     @override
     async def _async_update_data(self) -> DashboardSnapshot:
@@ -180,11 +185,16 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
             ir.async_delete_issue(self.hass, DOMAIN, f"{issue}_{entry_id}")
 
     def is_online(self, server_id: int) -> bool:
-        """Whether a server reported recently, on the dashboard's clock."""
-        server = self.data.servers.get(server_id)
-        return server is not None and server.is_online(
-            self.data.dashboard_time, self.online_threshold
-        )
+        """Whether a server reported recently, on the dashboard's clock.
+
+        Every live entity asks this on every update; the answer is worked out once per
+        snapshot for all servers, so each question is a set lookup.
+        """
+        snapshot = self.data
+        if self._online_of is not snapshot:
+            self._online = self._online_ids(snapshot)
+            self._online_of = snapshot
+        return server_id in self._online
 
     # --- live push from /api/v1/ws/server (v1/v2) ----------------------------------------
 
