@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import logging
+import threading
 
 from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
@@ -18,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.nezha import entity as nezha_entity
+from custom_components.nezha.api import client as client_module, v0
 from custom_components.nezha.const import DOMAIN
 from fake_dashboard import FakeDashboard
 
@@ -274,3 +276,28 @@ async def test_entity_budget_keeps_every_server_online_sensor(
     assert all(item.disabled_by is er.RegistryEntryDisabler.INTEGRATION for item in by_key["ipv4"])
     assert "Reached the maximum" not in caplog.text
     assert "start disabled to stay within Home Assistant's limit" in caplog.text
+
+
+async def test_large_answers_are_parsed_off_the_event_loop(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    config_entry: MockConfigEntry,
+    add_servers: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hundreds of servers are decoded and parsed in a worker thread, with the same result."""
+    threads: list[str] = []
+    parse = v0.parse_servers
+
+    def recording_parse(data: object) -> object:
+        threads.append(threading.current_thread().name)
+        return parse(data)
+
+    monkeypatch.setattr(v0, "parse_servers", recording_parse)
+    add_servers(*range(10, 350))  # type: ignore[operator]
+    await setup_entry(hass, config_entry)
+    assert dashboard.bytes_sent > client_module.OFFLOAD_BYTES
+    assert threads
+    assert threading.main_thread().name not in threads
+    assert hass.states.get("sensor.127_0_0_1_servers").state == str(len(dashboard.servers))
+    assert hass.states.get("binary_sensor.server_349_online").state == STATE_ON
