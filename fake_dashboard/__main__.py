@@ -10,7 +10,9 @@ import argparse
 import asyncio
 import contextlib
 
-from .server import FakeDashboard, make_server
+from .server import FakeCycle, FakeDashboard, FakeService, make_server
+
+GIB = 1024**3
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -24,6 +26,8 @@ async def _run(args: argparse.Namespace) -> None:
     if args.servers >= 3:
         dashboard.silence(args.servers - 1, seconds_ago=3600)
         dashboard.add(make_server(args.servers, "never-reported", reported=False))
+    if args.flavor != "v0":
+        _add_services(dashboard, args.servers)
     url = await dashboard.start(args.host, args.port)
     if args.flavor == "v1":
         credentials = f"login: {dashboard.username} / {dashboard.password}"
@@ -39,6 +43,25 @@ async def _run(args: argparse.Namespace) -> None:
                 dashboard.tick(1)
     finally:
         await dashboard.stop()
+
+
+def _add_services(dashboard: FakeDashboard, servers: int) -> None:
+    """Service monitors and a monthly transfer rule, as v1/v2 dashboards show them."""
+    dashboard.services = {
+        1: FakeService(name="Homepage HTTPS"),
+        2: FakeService(name="Gateway ping", current_up=27, current_down=3, total_down=120),
+        3: FakeService(name="Old API", current_up=0, current_down=30, total_down=3000),
+    }
+    now = dashboard.clock()
+    dashboard.cycles = {
+        1: FakeCycle(
+            name="Monthly 1 TB",
+            start=now - 12 * 86400,
+            end=now + 18 * 86400,
+            max=1024 * GIB,
+            transfer={server_id: server_id * 37 * GIB for server_id in range(1, servers + 1)},
+        )
+    }
 
 
 def main() -> None:

@@ -185,6 +185,66 @@ class FakeServer:
         }
 
 
+@dataclass
+class FakeService:
+    """A service monitor with its check counters (v1/v2 ``/api/v1/service``)."""
+
+    name: str
+    current_up: int = 30
+    current_down: int = 0
+    total_up: int = 8640
+    total_down: int = 0
+    # The 30 daily average latencies in ms, oldest first; the last is today.
+    # Go writes a whole float64 without a fraction: 0, not 0.0.
+    delay: list[float] = field(default_factory=lambda: [0] * 29 + [42.5])
+
+    def to_v1(self) -> dict[str, Any]:
+        """As the dashboard serialises it: the counters have no omitempty, the rest has."""
+        item: dict[str, Any] = {}
+        if self.name:
+            item["service_name"] = self.name
+        item |= {
+            "current_up": self.current_up,
+            "current_down": self.current_down,
+            "total_up": self.total_up,
+            "total_down": self.total_down,
+            "delay": self.delay,
+            "up": [self.total_up // 30] * 30,
+            "down": [self.total_down // 30] * 30,
+        }
+        return item
+
+
+@dataclass
+class FakeCycle:
+    """A transfer alert rule and its current cycle (``cycle_transfer_stats``)."""
+
+    name: str
+    start: float
+    end: float
+    max: int = 0
+    min: int = 0
+    # server id → bytes in this cycle.
+    transfer: dict[int, int] = field(default_factory=dict)
+
+    def to_v1(self, servers: dict[int, FakeServer], now: float) -> dict[str, Any]:
+        """No omitempty on the rule's own fields; the per-server maps have it."""
+        item: dict[str, Any] = {
+            "name": self.name,
+            "from": rfc3339(self.start),
+            "to": rfc3339(self.end),
+            "max": self.max,
+            "min": self.min,
+        }
+        if self.transfer:
+            item["server_name"] = {
+                str(sid): servers[sid].name if sid in servers else "" for sid in self.transfer
+            }
+            item["transfer"] = {str(sid): used for sid, used in self.transfer.items()}
+            item["next_update"] = {str(sid): rfc3339(now + 600) for sid in self.transfer}
+        return item
+
+
 def empty_host() -> dict[str, Any]:
     """The host of an agent that never reported."""
     return {
@@ -323,6 +383,9 @@ class FakeDashboard:
         self.logins = 0
         # Server groups: name → server ids.
         self.groups: dict[str, list[int]] = {}
+        # v1/v2 service monitors and transfer rules, by id.
+        self.services: dict[int, FakeService] = {}
+        self.cycles: dict[int, FakeCycle] = {}
         # The live stream: wall-clock seconds between frames (2 on a real dashboard), whether
         # the handshake succeeds, and the open websockets.
         self.frame_interval = 2.0
@@ -331,6 +394,8 @@ class FakeDashboard:
         # Set while stopping: a stream whose handshake is still in flight closes itself.
         self._stopping = False
         self.frames_sent = 0
+        # CPU seconds spent building and sending frames, so a benchmark can leave them out.
+        self.frame_cpu_seconds = 0.0
         self.prefix = prefix.rstrip("/")
         self.clock = clock
         self.servers: dict[int, FakeServer] = {}
@@ -450,6 +515,7 @@ class FakeDashboard:
         app.router.add_get(f"{api}/server", self._server_v1)
         app.router.add_get(f"{api}/server-group", self._server_group)
         app.router.add_get(f"{api}/ws/server", self._stream)
+        app.router.add_get(f"{api}/service", self._service)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -659,6 +725,22 @@ class FakeDashboard:
         ]
         return self._json(omitempty({"success": True, "data": data}))
 
+    async def _service(self, request: web.Request) -> web.Response:
+        if (refusal := self._check_auth(request, SCOPE_SERVICE)) is not None:
+            return refusal
+        data: dict[str, Any] = {}
+        if self.services:
+            data["services"] = {str(sid): item.to_v1() for sid, item in self.services.items()}
+        now = self.clock()
+        cycles = {
+            str(rid): item.to_v1(self.servers, now)
+            for rid, item in self.cycles.items()
+            if item.transfer  # as in the source: a rule with no server left is dropped
+        }
+        if cycles:
+            data["cycle_transfer_stats"] = cycles
+        return self._json({"success": True, "data": data})
+
     def agent_disconnect(self, server_id: int) -> None:
         """An agent's connection closes: v1/v2 reset its ``last_active`` to the zero time."""
         server = self.servers[server_id]
@@ -711,6 +793,7 @@ class FakeDashboard:
         count = 0
         try:
             while not ws.closed:
+                cpu_start = time.process_time()
                 servers = [s for s in self.servers.values() if authorised or not s.hide_for_guest]
                 frame = {
                     "now": int(self.clock()) * 1000,
@@ -718,6 +801,7 @@ class FakeDashboard:
                     "servers": [self._frame_server(s, first=count == 0) for s in servers],
                 }
                 await ws.send_str(json.dumps(omitempty(frame), ensure_ascii=False))
+                self.frame_cpu_seconds += time.process_time() - cpu_start
                 self.frames_sent += 1
                 count += 1
                 if count % 4 == 0:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 import logging
+import threading
 
 from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_TOKEN, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_platform, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
+from custom_components.nezha import entity as nezha_entity
+from custom_components.nezha.api import client as client_module, v0
 from custom_components.nezha.const import DOMAIN
 from fake_dashboard import FakeDashboard
 
@@ -263,3 +266,70 @@ async def test_unique_ids_stable(
     entry = entity_registry.async_get("sensor.server1_cpu_usage")
     assert entry is not None
     assert entry.unique_id == f"{init_integration.entry_id}_1_cpu"
+
+
+async def test_entity_budget_keeps_every_server_online_sensor(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    config_entry: MockConfigEntry,
+    add_servers: object,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Past Home Assistant's cap on enabled entities, each server keeps its first sensors.
+
+    The cap (10000 in Home Assistant) is lowered to 500 here so 60 servers reach it; without
+    the budget Home Assistant would drop every entity past the cap, whole servers included.
+    """
+    monkeypatch.setattr(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
+    monkeypatch.setattr(nezha_entity, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
+    add_servers(*range(10, 58))  # type: ignore[operator]
+    await setup_entry(hass, config_entry)
+    dashboard.tick(30)
+    add_servers(*range(100, 110))  # type: ignore[operator]
+    await _refresh(hass, freezer)
+
+    registry = er.async_get(hass)
+    entries = er.async_entries_for_config_entry(registry, config_entry.entry_id)
+    enabled = [item for item in entries if item.disabled_by is None]
+    assert len(enabled) <= 500 - nezha_entity.ENTITY_RESERVE
+    by_key: dict[str, list[er.RegistryEntry]] = {}
+    for item in entries:
+        _, server, key = item.unique_id.split("_", 2)
+        if server.isdecimal():
+            by_key.setdefault(key, []).append(item)
+    servers = {item.unique_id.split("_")[1] for item in by_key["online"]}
+    assert len(servers) == len(dashboard.servers)
+    # Every server keeps its online sensor and CPU; lower priorities start disabled.
+    assert all(item.disabled_by is None for item in by_key["online"])
+    assert len(by_key["cpu"]) == len(dashboard.servers)
+    assert all(item.disabled_by is None for item in by_key["cpu"])
+    assert all(item.disabled_by is er.RegistryEntryDisabler.INTEGRATION for item in by_key["ipv4"])
+    assert "Reached the maximum" not in caplog.text
+    assert "start disabled to stay within Home Assistant's limit" in caplog.text
+
+
+async def test_large_answers_are_parsed_off_the_event_loop(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    config_entry: MockConfigEntry,
+    add_servers: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Hundreds of servers are decoded and parsed in a worker thread, with the same result."""
+    threads: list[str] = []
+    parse = v0.parse_servers
+
+    def recording_parse(data: object) -> object:
+        threads.append(threading.current_thread().name)
+        return parse(data)
+
+    monkeypatch.setattr(v0, "parse_servers", recording_parse)
+    add_servers(*range(10, 350))  # type: ignore[operator]
+    await setup_entry(hass, config_entry)
+    assert dashboard.bytes_sent > client_module.OFFLOAD_BYTES
+    assert threads
+    assert threading.main_thread().name not in threads
+    assert hass.states.get("sensor.127_0_0_1_servers").state == str(len(dashboard.servers))
+    assert hass.states.get("binary_sensor.server_349_online").state == STATE_ON

@@ -399,6 +399,53 @@ async def test_v1_failed_login_starts_reauth(hass: HomeAssistant, v1: FakeDashbo
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
 
+    # The reauth form asks for the login, not for a token v1 does not have.
+    flow_id = flows[0]["flow_id"]
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["step_id"] == "reauth_login"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_USERNAME: USERNAME, CONF_PASSWORD: PASSWORD}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {CONF_USERNAME: USERNAME, CONF_PASSWORD: "changed-on-the-dashboard"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.data[CONF_PASSWORD] == "changed-on-the-dashboard"
+    assert entry.data[CONF_TOKEN] == ""
+
+
+async def test_v1_entry_reconfigure_keeps_the_login(
+    hass: HomeAssistant, v1: FakeDashboard, v2: FakeDashboard
+) -> None:
+    """A v1 entry moves with its login; a v1 dashboard cannot be reached with a token only."""
+    entry = _entry(v1)
+    await setup_entry(hass, entry)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: f" {v1.url}/ ", CONF_VERIFY_SSL: True}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data[CONF_URL] == v1.url
+    assert entry.data[CONF_USERNAME] == USERNAME
+    assert entry.data[CONF_PASSWORD] == PASSWORD
+    assert entry.state is ConfigEntryState.LOADED
+
+    v2_entry = _entry(v2)
+    await setup_entry(hass, v2_entry)
+    result = await v2_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: v1.url, CONF_TOKEN: V2_TOKEN, CONF_VERIFY_SSL: True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "login_required"}
+
 
 async def test_dashboard_clock_drives_online_on_v2(
     hass: HomeAssistant, v2: FakeDashboard, clock: Clock

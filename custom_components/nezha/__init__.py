@@ -16,7 +16,12 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import DashboardFlavor, NezhaClient
 from .const import CONF_FLAVOR, DOMAIN, MANUFACTURER
-from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator, NezhaRuntimeData
+from .coordinator import (
+    NezhaConfigEntry,
+    NezhaDataUpdateCoordinator,
+    NezhaRuntimeData,
+    NezhaServicesCoordinator,
+)
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -48,6 +53,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
     entry.runtime_data = NezhaRuntimeData(
         client=client, coordinator=coordinator, dashboard_device_id=dashboard.id
     )
+    if coordinator.data.flavor is not DashboardFlavor.V0:
+        services = NezhaServicesCoordinator(hass, entry, client)
+        # Services are extra: a failure here must not keep the servers from loading.
+        await services.async_refresh()
+        entry.runtime_data.services = services
+        entry.async_on_unload(
+            services.async_add_listener(lambda: _async_sync_service_devices(hass, entry))
+        )
 
     _async_sync_devices(hass, entry)
     entry.async_on_unload(coordinator.async_add_listener(lambda: _async_sync_devices(hass, entry)))
@@ -65,8 +78,13 @@ def _async_sync_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
     coordinator = entry.runtime_data.coordinator
     if not coordinator.last_update_success:
         return
-    registry = dr.async_get(hass)
     servers = coordinator.data.servers
+    names = {server_id: server.name for server_id, server in servers.items()}
+    if names == entry.runtime_data.device_names:
+        # Walking the device registry costs a lookup per device: only when something moved.
+        return
+    entry.runtime_data.device_names = names
+    registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
         server_id = _server_id_of(entry, device)
         if server_id is None:
@@ -76,6 +94,35 @@ def _async_sync_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
             registry.async_remove_device(device.id)
         elif device.name != server.name:
             registry.async_update_device(device.id, name=server.name)
+
+
+@callback
+def _async_sync_service_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
+    """Drop devices of service monitors that left the dashboard and follow renames."""
+    services = entry.runtime_data.services
+    if services is None or not services.last_update_success:
+        return
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        service_id = _service_id_of(entry, device)
+        if service_id is None:
+            continue
+        service = services.data.services.get(service_id)
+        if service is None:
+            registry.async_remove_device(device.id)
+        elif device.name != service.name:
+            registry.async_update_device(device.id, name=service.name)
+
+
+def _service_id_of(entry: NezhaConfigEntry, device: dr.AnyDeviceEntry) -> int | None:
+    """The service monitor behind one of this entry's devices, if it is one."""
+    prefix = f"{entry.entry_id}_service_"
+    for domain, identifier in device.identifiers:
+        if domain == DOMAIN and identifier.startswith(prefix):
+            suffix = identifier.removeprefix(prefix)
+            if suffix.isdecimal():
+                return int(suffix)
+    return None
 
 
 def _server_id_of(entry: NezhaConfigEntry, device: dr.AnyDeviceEntry) -> int | None:
@@ -92,11 +139,15 @@ def _server_id_of(entry: NezhaConfigEntry, device: dr.AnyDeviceEntry) -> int | N
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: NezhaConfigEntry, device: dr.AnyDeviceEntry
 ) -> bool:
-    """Allow deleting a server's device only once the dashboard no longer lists it."""
+    """Allow deleting a server's or service's device once the dashboard no longer lists it."""
     server_id = _server_id_of(entry, device)
-    if server_id is None:
+    if server_id is not None:
+        return server_id not in entry.runtime_data.coordinator.data.servers
+    service_id = _service_id_of(entry, device)
+    services = entry.runtime_data.services
+    if service_id is None or services is None or services.data is None:
         return False
-    return server_id not in entry.runtime_data.coordinator.data.servers
+    return service_id not in services.data.services
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:

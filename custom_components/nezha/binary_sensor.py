@@ -1,4 +1,4 @@
-"""Binary sensors: whether each server is online."""
+"""Binary sensors: whether each server is online and each monitored service up."""
 
 from __future__ import annotations
 
@@ -7,11 +7,18 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .api import ServiceStatus
 from .coordinator import NezhaConfigEntry
-from .entity import NezhaServerEntity, async_add_server_entities
+from .entity import (
+    NezhaServerEntity,
+    NezhaServiceEntity,
+    async_add_server_entities,
+    async_add_service_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -21,15 +28,29 @@ ONLINE = BinarySensorEntityDescription(
     device_class=BinarySensorDeviceClass.CONNECTIVITY,
 )
 
+SERVICE_UP = BinarySensorEntityDescription(
+    key="up",
+    translation_key="service_up",
+    device_class=BinarySensorDeviceClass.CONNECTIVITY,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NezhaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up one online sensor per server."""
+    """Set up one online sensor per server and one "up" sensor per service monitor."""
     async_add_server_entities(
-        entry, async_add_entities, (ONLINE,), lambda _, __: True, NezhaOnlineSensor
+        entry,
+        async_add_entities,
+        Platform.BINARY_SENSOR,
+        (ONLINE,),
+        lambda _, __: True,
+        NezhaOnlineSensor,
+    )
+    async_add_service_entities(
+        entry, async_add_entities, Platform.BINARY_SENSOR, (SERVICE_UP,), NezhaServiceUpSensor
     )
 
 
@@ -43,3 +64,19 @@ class NezhaOnlineSensor(NezhaServerEntity, BinarySensorEntity):
     def is_on(self) -> bool:
         """Online as judged on the dashboard's clock; never-reported servers are offline."""
         return self.coordinator.is_online(self.server_id)
+
+    def state_value(self) -> object:
+        """On or off is the whole state."""
+        return self.is_on
+
+
+class NezhaServiceUpSensor(NezhaServiceEntity, BinarySensorEntity):
+    """On while the latest checks of a service mostly succeed."""
+
+    @property
+    def is_on(self) -> bool | None:
+        """Up unless the dashboard would show "down"; unknown before any check."""
+        status = self.service.status
+        if status is ServiceStatus.NO_DATA:
+            return None
+        return status is not ServiceStatus.DOWN

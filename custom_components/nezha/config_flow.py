@@ -1,7 +1,7 @@
-"""Config flow: dashboard URL and API token, checked against the dashboard.
+"""Config flow: dashboard URL and API token (or a login on v1), checked against the dashboard.
 
-Also reauthentication (new token only), reconfiguration (URL, token, TLS check) and options
-(update interval, online threshold, tags).
+Also reauthentication (new token, or new login on v1), reconfiguration (URL, token, TLS check)
+and options (update interval, online threshold, tags or server groups).
 """
 
 from __future__ import annotations
@@ -72,13 +72,6 @@ _TOKEN_SELECTOR = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
 )
 
-USER_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_URL): _URL_SELECTOR,
-        vol.Required(CONF_TOKEN): _TOKEN_SELECTOR,
-        vol.Required(CONF_VERIFY_SSL, default=True): bool,
-    }
-)
 REAUTH_SCHEMA = vol.Schema({vol.Required(CONF_TOKEN): _TOKEN_SELECTOR})
 # The first step for every dashboard line: a v1 dashboard has no API tokens (it asks for a
 # login next), so the token may be left empty there.
@@ -216,8 +209,31 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """The dashboard refused the token: ask for a new one."""
+        """The dashboard refused the credentials: ask for a new token, or a new login on v1."""
+        if entry_data.get(CONF_USERNAME) and not entry_data.get(CONF_TOKEN):
+            return await self.async_step_reauth_login()
         return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_login(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A v1 dashboard refused the login itself: ask for the user's current login."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            _, _, errors = await self._async_check({**entry.data, **user_input})
+            if CONF_TOKEN in errors:
+                errors = {"base": errors[CONF_TOKEN]}
+            if not errors:
+                return self.async_update_reload_and_abort(entry, data_updates=user_input)
+        return self.async_show_form(
+            step_id="reauth_login",
+            data_schema=self.add_suggested_values_to_schema(
+                LOGIN_SCHEMA, user_input or {CONF_USERNAME: entry.data[CONF_USERNAME]}
+            ),
+            description_placeholders={"title": entry.title},
+            errors=errors,
+        )
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
@@ -246,7 +262,11 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             # A v1 entry keeps its login; the form only changes URL, token and TLS check.
+            user_input = {**user_input, CONF_TOKEN: user_input.get(CONF_TOKEN, "").strip()}
             url, snapshot, errors = await self._async_check({**entry.data, **user_input})
+            if snapshot is None and not errors:
+                # Reached a v1 dashboard without a login: that needs the setup's login step.
+                errors["base"] = "login_required"
             if url is not None and snapshot is not None and not errors:
                 if any(
                     other.unique_id == url and other.entry_id != entry.entry_id
@@ -269,12 +289,12 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
                     )
         suggested = user_input or {
             CONF_URL: entry.data[CONF_URL],
-            CONF_TOKEN: entry.data[CONF_TOKEN],
+            CONF_TOKEN: entry.data.get(CONF_TOKEN, ""),
             CONF_VERIFY_SSL: entry.data[CONF_VERIFY_SSL],
         }
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(USER_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(FIRST_STEP_SCHEMA, suggested),
             errors=errors,
         )
 

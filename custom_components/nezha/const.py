@@ -19,6 +19,9 @@ CONF_FLAVOR: Final = "flavor"
 
 DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=30)
 MIN_SCAN_INTERVAL: Final = timedelta(seconds=5)
+# The dashboard keeps service checks of the last ~15 minutes and per day: once a minute is
+# plenty.
+SERVICES_SCAN_INTERVAL: Final = timedelta(seconds=60)
 # Agents report every few seconds; the official front end calls a server offline after 30 s
 # of silence, which also absorbs the 1 s resolution of the HTTP Date header.
 DEFAULT_ONLINE_THRESHOLD: Final = 30

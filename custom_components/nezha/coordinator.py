@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import override
 
@@ -21,8 +21,10 @@ from .api import (
     NezhaClient,
     NezhaConnectionError,
     NezhaError,
+    NezhaMissingScopeError,
     NezhaRateLimitError,
     Server,
+    ServicesSnapshot,
 )
 from .api.stream import NezhaStream
 from .const import (
@@ -34,6 +36,7 @@ from .const import (
     DOMAIN,
     LOGGER,
     MIN_SCAN_INTERVAL,
+    SERVICES_SCAN_INTERVAL,
 )
 
 type NezhaConfigEntry = ConfigEntry[NezhaRuntimeData]
@@ -46,6 +49,29 @@ class NezhaRuntimeData:
     client: NezhaClient
     coordinator: NezhaDataUpdateCoordinator
     dashboard_device_id: str
+    # Service monitors and traffic cycles (v1/v2); None on v0, which has no such overview.
+    services: NezhaServicesCoordinator | None = None
+    # Server names by id when devices were last synchronised with the dashboard.
+    device_names: dict[int, str] = field(default_factory=dict)
+
+
+def _update_failed(err: NezhaError) -> UpdateFailed | ConfigEntryAuthFailed:
+    """The coordinator error for a client error, with its translated message."""
+    if isinstance(err, NezhaAuthError):
+        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
+    if isinstance(err, NezhaRateLimitError):
+        return UpdateFailed(
+            retry_after=err.retry_after,
+            translation_domain=DOMAIN,
+            translation_key="rate_limited",
+        )
+    return UpdateFailed(
+        translation_domain=DOMAIN,
+        translation_key=(
+            "cannot_connect" if isinstance(err, NezhaConnectionError) else "invalid_response"
+        ),
+        translation_placeholders={"error": str(err)},
+    )
 
 
 class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
@@ -78,34 +104,17 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.poll_interval: timedelta = max(interval, MIN_SCAN_INTERVAL)
         self.stream: NezhaStream | None = None
         self._last_push = 0.0
+        # The ids online in the snapshot ``_online_of`` (see ``is_online``).
+        self._online: frozenset[int] = frozenset()
+        self._online_of: DashboardSnapshot | None = None
 
     @override
     async def _async_update_data(self) -> DashboardSnapshot:
         """Fetch every server; the tag filter is applied here, not per request."""
         try:
             snapshot = await self.client.async_get_servers()
-        except NezhaAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key="auth_failed"
-            ) from err
-        except NezhaRateLimitError as err:
-            raise UpdateFailed(
-                retry_after=err.retry_after,
-                translation_domain=DOMAIN,
-                translation_key="rate_limited",
-            ) from err
-        except NezhaConnectionError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"error": str(err)},
-            ) from err
         except NezhaError as err:
-            raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="invalid_response",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise _update_failed(err) from err
         self.dashboard_tags = snapshot.tags
         self._async_check_clock(snapshot)
         return self._filtered(snapshot)
@@ -172,15 +181,20 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
     def async_clear_issues(self) -> None:
         """Remove this entry's repairs (on unload; they are raised again if still true)."""
         entry_id = self.config_entry.entry_id
-        for issue in ("clock_skew", "tags_not_found"):
+        for issue in ("clock_skew", "tags_not_found", "service_scope"):
             ir.async_delete_issue(self.hass, DOMAIN, f"{issue}_{entry_id}")
 
     def is_online(self, server_id: int) -> bool:
-        """Whether a server reported recently, on the dashboard's clock."""
-        server = self.data.servers.get(server_id)
-        return server is not None and server.is_online(
-            self.data.dashboard_time, self.online_threshold
-        )
+        """Whether a server reported recently, on the dashboard's clock.
+
+        Every live entity asks this on every update; the answer is worked out once per
+        snapshot for all servers, so each question is a set lookup.
+        """
+        snapshot = self.data
+        if self._online_of is not snapshot:
+            self._online = self._online_ids(snapshot)
+            self._online_of = snapshot
+        return server_id in self._online
 
     # --- live push from /api/v1/ws/server (v1/v2) ----------------------------------------
 
@@ -246,3 +260,50 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
             for server_id, server in snapshot.servers.items()
             if server.is_online(snapshot.dashboard_time, self.online_threshold)
         )
+
+
+class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
+    """Service monitors and traffic cycles: one request, on a slower cadence than servers.
+
+    The dashboard sums service checks over minutes and days, so polling it faster shows
+    nothing new.
+    """
+
+    config_entry: NezhaConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, config_entry: NezhaConfigEntry, client: NezhaClient
+    ) -> None:
+        """Poll ``/api/v1/service`` every ``SERVICES_SCAN_INTERVAL``."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=f"{DOMAIN} services",
+            update_interval=SERVICES_SCAN_INTERVAL,
+        )
+        self.client = client
+
+    @override
+    async def _async_update_data(self) -> ServicesSnapshot:
+        """Fetch services; a token without the service scope shows a repair, not an error."""
+        issue_id = f"service_scope_{self.config_entry.entry_id}"
+        try:
+            snapshot = await self.client.async_get_services()
+        except NezhaMissingScopeError:
+            # Servers still work: tell the user how to get services too, and keep asking so
+            # they appear once the token has the scope.
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="service_scope",
+                translation_placeholders={"title": self.config_entry.title},
+            )
+            return ServicesSnapshot()
+        except NezhaError as err:
+            raise _update_failed(err) from err
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        return snapshot

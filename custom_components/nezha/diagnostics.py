@@ -19,6 +19,7 @@ TO_REDACT = {
     "ipv4",
     "ipv6",
     "name",
+    "server_name",
     "title",
     "unique_id",
 }
@@ -30,6 +31,14 @@ async def async_get_config_entry_diagnostics(
     """Return diagnostics for a config entry."""
     coordinator = entry.runtime_data.coordinator
     snapshot = coordinator.data
+    services = entry.runtime_data.services
+    service_data: dict[str, Any] | None = None
+    if services is not None and services.data is not None:
+        service_data = {
+            "last_update_success": services.last_update_success,
+            "services": [asdict(service) for service in services.data.services.values()],
+            "cycles": [asdict(cycle) for cycle in services.data.cycles.values()],
+        }
     return async_redact_data(
         {
             "entry": entry.as_dict(),
@@ -38,7 +47,9 @@ async def async_get_config_entry_diagnostics(
             "last_update_success": coordinator.last_update_success,
             "dashboard_time": snapshot.dashboard_time.isoformat(),
             "online_threshold": coordinator.online_threshold,
+            "stream_connected": coordinator.stream is not None and coordinator.stream.connected,
             "servers": [asdict(server) for server in snapshot.servers.values()],
+            "services": service_data,
         },
         TO_REDACT,
     )

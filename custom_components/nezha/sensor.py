@@ -16,17 +16,26 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
+    Platform,
     UnitOfDataRate,
     UnitOfInformation,
     UnitOfTemperature,
+    UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .api import DashboardSnapshot, Server
+from .api import CycleUsage, DashboardSnapshot, Server, Service, ServiceStatus, TrafficCycle
 from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator
-from .entity import NezhaEntity, NezhaServerEntity, async_add_server_entities
+from .entity import (
+    NezhaCycleEntity,
+    NezhaEntity,
+    NezhaServerEntity,
+    NezhaServiceEntity,
+    async_add_server_entities,
+    async_add_service_entities,
+)
 
 # One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
@@ -60,6 +69,22 @@ class NezhaDashboardSensorDescription(SensorEntityDescription):
     """A sensor of the dashboard device."""
 
     value_fn: Callable[[NezhaDataUpdateCoordinator, DashboardSnapshot], StateType]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NezhaServiceSensorDescription(SensorEntityDescription):
+    """A sensor of a service monitor."""
+
+    value_fn: Callable[[Service], StateType]
+
+
+@dataclass(frozen=True, kw_only=True)
+class NezhaCycleSensorDescription(SensorEntityDescription):
+    """A figure of a traffic rule's cycle for one server."""
+
+    value_fn: Callable[[TrafficCycle, CycleUsage], StateType | datetime]
+    # Quota figures exist only for rules with an upper bound.
+    exists_fn: Callable[[TrafficCycle], bool] = lambda _: True
 
 
 class _Shared(TypedDict, total=False):
@@ -286,6 +311,109 @@ DASHBOARD_SENSORS: tuple[NezhaDashboardSensorDescription, ...] = (
 )
 
 
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+SERVICE_SENSORS: tuple[NezhaServiceSensorDescription, ...] = (
+    NezhaServiceSensorDescription(
+        key="status",
+        translation_key="service_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in ServiceStatus],
+        value_fn=lambda service: service.status.value,
+    ),
+    NezhaServiceSensorDescription(
+        key="availability",
+        translation_key="service_availability",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda service: _round(service.availability),
+    ),
+    NezhaServiceSensorDescription(
+        key="latency",
+        translation_key="service_latency",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MILLISECONDS,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda service: _round(service.latency_today),
+    ),
+)
+
+CYCLE_SENSORS: tuple[NezhaCycleSensorDescription, ...] = (
+    NezhaCycleSensorDescription(
+        key="transfer",
+        translation_key="cycle_transfer",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        # Restarts from zero with every cycle; last_reset tells statistics when.
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda _, usage: usage.transfer,
+    ),
+    NezhaCycleSensorDescription(
+        key="quota",
+        translation_key="cycle_quota",
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        value_fn=lambda cycle, _: cycle.quota,
+        exists_fn=lambda cycle: cycle.quota > 0,
+    ),
+    NezhaCycleSensorDescription(
+        key="quota_used",
+        translation_key="cycle_quota_used",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda cycle, usage: _percent(usage.transfer, cycle.quota),
+        exists_fn=lambda cycle: cycle.quota > 0,
+    ),
+    NezhaCycleSensorDescription(
+        key="cycle_end",
+        translation_key="cycle_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda cycle, _: cycle.end,
+    ),
+)
+
+
+# Which server sensors stay enabled first when Home Assistant's entity limit is near (see
+# ``fit_entity_budget``): what dashboards and automations watch most.
+PRIORITY: tuple[str, ...] = (
+    "cpu",
+    "memory_usage",
+    "disk_usage",
+    "network_in_speed",
+    "network_out_speed",
+    "load_1",
+    "memory_used",
+    "disk_used",
+    "swap_usage",
+    "network_in_traffic",
+    "network_out_traffic",
+    "temperature",
+    "gpu",
+    "tcp_connections",
+    "udp_connections",
+    "processes",
+    "last_boot",
+    "last_seen",
+    "swap_used",
+    "memory_total",
+    "swap_total",
+    "disk_total",
+    "ipv4",
+    "load_5",
+    "load_15",
+    "ipv6",
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NezhaConfigEntry,
@@ -299,9 +427,22 @@ async def async_setup_entry(
     async_add_server_entities(
         entry,
         async_add_entities,
-        SERVER_SENSORS,
+        Platform.SENSOR,
+        sorted(SERVER_SENSORS, key=lambda description: PRIORITY.index(description.key)),
         lambda description, server: description.exists_fn(server),
         NezhaServerSensor,
+        # Each server's online binary sensor comes first.
+        slots_elsewhere=1,
+    )
+    async_add_service_entities(
+        entry,
+        async_add_entities,
+        Platform.SENSOR,
+        SERVICE_SENSORS,
+        NezhaServiceSensor,
+        CYCLE_SENSORS,
+        NezhaCycleSensor,
+        lambda description, cycle: description.exists_fn(cycle),
     )
 
 
@@ -325,6 +466,10 @@ class NezhaServerSensor(NezhaServerEntity, SensorEntity):
         """The reading from the latest snapshot."""
         return self.entity_description.value_fn(self.server)
 
+    def state_value(self) -> object:
+        """The reading is the whole state."""
+        return self.native_value
+
 
 class NezhaDashboardSensor(NezhaEntity, SensorEntity):
     """A figure about the whole dashboard."""
@@ -335,3 +480,32 @@ class NezhaDashboardSensor(NezhaEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The figure from the latest snapshot."""
         return self.entity_description.value_fn(self.coordinator, self.coordinator.data)
+
+
+class NezhaServiceSensor(NezhaServiceEntity, SensorEntity):
+    """A figure of one service monitor."""
+
+    entity_description: NezhaServiceSensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The figure from the latest service overview."""
+        return self.entity_description.value_fn(self.service)
+
+
+class NezhaCycleSensor(NezhaCycleEntity, SensorEntity):
+    """A traffic rule's cycle figure for one server."""
+
+    entity_description: NezhaCycleSensorDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The figure from the latest service overview."""
+        return self.entity_description.value_fn(self.cycle, self.usage)
+
+    @property
+    def last_reset(self) -> datetime | None:
+        """The cycle's start, for the transfer that restarts from zero each cycle."""
+        if self.entity_description.state_class is not SensorStateClass.TOTAL:
+            return None
+        return self.cycle.start

@@ -15,15 +15,21 @@ from .errors import (
     NezhaTokenExpiredError,
 )
 from .models import (
+    CycleUsage,
     DashboardFlavor,
     DashboardSnapshot,
     Server,
     ServerHost,
     ServerStatus,
+    Service,
+    ServicesSnapshot,
+    ServiceStatus,
     Temperature,
+    TrafficCycle,
 )
 
 __all__ = [
+    "CycleUsage",
     "DashboardFlavor",
     "DashboardSnapshot",
     "NezhaAuthError",
@@ -41,6 +47,10 @@ __all__ = [
     "Server",
     "ServerHost",
     "ServerStatus",
+    "Service",
+    "ServiceStatus",
+    "ServicesSnapshot",
     "Temperature",
+    "TrafficCycle",
     "normalize_url",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 import logging
 import time
 from typing import Any, Final
@@ -27,7 +28,7 @@ from .errors import (
     NezhaTimeoutError,
     NezhaTokenExpiredError,
 )
-from .models import DashboardFlavor, DashboardSnapshot
+from .models import DashboardFlavor, DashboardSnapshot, ServicesSnapshot
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -53,6 +54,18 @@ JWT_RENEW_MARGIN: Final = 300.0
 # Server groups change rarely: re-read them at most this often, so a refresh stays one request.
 GROUPS_MAX_AGE: Final = 300.0
 _SCOPE_PREFIX: Final = "api token lacks scope "
+
+# Above this size an answer is decoded and parsed in a worker thread: the event loop is shared
+# with all of Home Assistant, and a few thousand servers take tens of milliseconds to parse.
+OFFLOAD_BYTES: Final = 256 * 1024
+
+
+async def offload[**P, T](size: int, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run ``func`` here for small inputs, in the default executor for large ones."""
+    if size < OFFLOAD_BYTES:
+        return func(*args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(None, partial(func, *args, **kwargs))
+
 
 # Module level so tests can move it (the session lifetime is measured on it).
 _monotonic = time.monotonic
@@ -152,6 +165,8 @@ class NezhaClient:
         self._jwt_renew_at = 0.0
         self._groups: dict[int, tuple[str, ...]] = {}
         self._groups_read_at: float | None = None
+        # Bytes of the last answer: decides whether parsing it is worth a worker thread.
+        self._last_size = 0
 
     @property
     def uses_login(self) -> bool:
@@ -180,7 +195,7 @@ class NezhaClient:
         params = self._filter_params(ids, tag)
         data, headers = await self._request(V0_DETAILS_PATH, params)
         return DashboardSnapshot(
-            servers=v0.parse_servers(data),
+            servers=await offload(self._last_size, v0.parse_servers, data),
             dashboard_time=_dashboard_time(headers),
             flavor=flavor,
         )
@@ -228,13 +243,25 @@ class NezhaClient:
             wanted = {int(server_id) for server_id in ids}
             params["id"] = ",".join(str(server_id) for server_id in sorted(wanted))
         data, headers = await self._authed_request(SERVER_PATH, params)
-        servers = v1v2.parse_servers(v1v2.parse_envelope(data), self._groups)
+        servers = await offload(
+            self._last_size, v1v2.parse_servers, v1v2.parse_envelope(data), self._groups
+        )
         if wanted is not None:
             # An id filter that matches nothing returns every server: filter here too.
             servers = {key: value for key, value in servers.items() if key in wanted}
         return DashboardSnapshot(
             servers=servers, dashboard_time=_dashboard_time(headers), flavor=flavor
         )
+
+    async def async_get_services(self) -> ServicesSnapshot:
+        """Fetch service monitors and traffic cycles in one request (v1/v2 only).
+
+        v0 has no such overview (only a per-server history), so it reports none.
+        """
+        if await self.async_detect_flavor() is DashboardFlavor.V0:
+            return ServicesSnapshot()
+        data, _ = await self._authed_request(SERVICE_PATH, {})
+        return v1v2.parse_services(v1v2.parse_envelope(data))
 
     @property
     def groups(self) -> Mapping[int, tuple[str, ...]]:
@@ -370,8 +397,9 @@ class NezhaClient:
             raise NezhaSSLError(f"the TLS certificate of {host} could not be verified") from err
         except aiohttp.ClientError as err:
             raise NezhaConnectionError(f"cannot connect to {host}: {type(err).__name__}") from err
+        self._last_size = len(body)
         try:
-            data = orjson.loads(body)
+            data = await offload(len(body), orjson.loads, body)
         except orjson.JSONDecodeError as err:
             if body.lstrip()[:1] == b"<":
                 raise NezhaNotDashboardError(

@@ -121,3 +121,85 @@ class DashboardSnapshot:
     def tags(self) -> frozenset[str]:
         """The non-empty tags (server groups) present in this snapshot."""
         return frozenset(tag for server in self.servers.values() for tag in server.tags)
+
+
+class ServiceStatus(StrEnum):
+    """A monitored service's state as the dashboard's service page names it."""
+
+    GOOD = "good"
+    LOW_AVAILABILITY = "low_availability"
+    DOWN = "down"
+    NO_DATA = "no_data"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Service:
+    """One service monitor (HTTP, ICMP ping or TCP check) of a v1/v2 dashboard.
+
+    ``current_up``/``current_down`` count the latest checks (about the last 15 minutes);
+    ``total_up``/``total_down`` the last 30 days.
+    """
+
+    id: int
+    name: str
+    current_up: int = 0
+    current_down: int = 0
+    total_up: int = 0
+    total_down: int = 0
+    # Today's average latency in milliseconds; None before the first check of the day.
+    latency_today: float | None = None
+
+    @property
+    def current_percent(self) -> float | None:
+        """Share of the latest checks that succeeded; None when there were none."""
+        checks = self.current_up + self.current_down
+        return self.current_up * 100 / checks if checks else None
+
+    @property
+    def availability(self) -> float | None:
+        """Share of the last 30 days' checks that succeeded; None when there were none."""
+        checks = self.total_up + self.total_down
+        return self.total_up * 100 / checks if checks else None
+
+    @property
+    def status(self) -> ServiceStatus:
+        """The dashboard's thresholds: above 95 % good, above 80 % low availability."""
+        percent = self.current_percent
+        if percent is None:
+            return ServiceStatus.NO_DATA
+        if percent > 95:
+            return ServiceStatus.GOOD
+        if percent > 80:
+            return ServiceStatus.LOW_AVAILABILITY
+        return ServiceStatus.DOWN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CycleUsage:
+    """One server's transfer within a traffic rule's current cycle."""
+
+    server_name: str = ""
+    transfer: int = 0
+    next_update: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrafficCycle:
+    """A transfer alert rule with its current cycle, as the dashboard accounts it."""
+
+    id: int
+    name: str
+    start: datetime | None = None
+    end: datetime | None = None
+    # Bytes per cycle; 0 when the rule sets no upper bound.
+    quota: int = 0
+    minimum: int = 0
+    usage: dict[int, CycleUsage] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServicesSnapshot:
+    """What ``GET /api/v1/service`` reported: service monitors and traffic cycles by id."""
+
+    services: dict[int, Service] = field(default_factory=dict)
+    cycles: dict[int, TrafficCycle] = field(default_factory=dict)

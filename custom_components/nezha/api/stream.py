@@ -8,7 +8,7 @@ in the URL. No ``Origin`` header is sent: the dashboard accepts that, and a wron
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 import logging
 import random
@@ -18,7 +18,7 @@ import aiohttp
 import orjson
 
 from . import v1v2
-from .client import STREAM_PATH, NezhaClient
+from .client import STREAM_PATH, NezhaClient, offload
 from .errors import NezhaError
 from .models import Server
 
@@ -31,6 +31,12 @@ BACKOFF_MAX: Final = 300.0
 
 type FrameCallback = Callable[[datetime, dict[int, Server]], None]
 type StateCallback = Callable[[bool], None]
+
+
+def _parse_frame(
+    text: str, groups: Mapping[int, tuple[str, ...]]
+) -> tuple[datetime, dict[int, Server]]:
+    return v1v2.parse_frame(orjson.loads(text), groups)
 
 
 def backoff_delay(attempt: int, rng: random.Random) -> float:
@@ -95,7 +101,9 @@ class NezhaStream:
             async for message in ws:
                 if message.type is not aiohttp.WSMsgType.TEXT:
                     break
-                now, servers = v1v2.parse_frame(orjson.loads(message.data), self._client.groups)
+                now, servers = await offload(
+                    len(message.data), _parse_frame, message.data, self._client.groups
+                )
                 delivered = True
                 self._set_connected(True)
                 self._on_frame(now, servers)

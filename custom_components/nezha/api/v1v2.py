@@ -13,7 +13,16 @@ import re
 from typing import Any
 
 from .errors import NezhaAuthError, NezhaNotDashboardError, NezhaResponseError
-from .models import Server, ServerHost, ServerStatus, Temperature
+from .models import (
+    CycleUsage,
+    Server,
+    ServerHost,
+    ServerStatus,
+    Service,
+    ServicesSnapshot,
+    Temperature,
+    TrafficCycle,
+)
 from .parse import (
     JsonObject,
     get_float,
@@ -237,3 +246,91 @@ def parse_setting_version(data: Any) -> str:
     if type(data) is not dict:
         return ""
     return get_str(data, "version")
+
+
+def _id_map(obj: JsonObject, key: str) -> dict[int, Any]:
+    """Read a JSON object keyed by decimal ids (Go encodes ``map[uint64]`` keys as strings)."""
+    value = get_object(obj, key)
+    result: dict[int, Any] = {}
+    for text, item in value.items():
+        if not (text.isascii() and text.isdecimal()) or int(text) <= 0:
+            raise wrong("an object keyed by ids", key)
+        result[int(text)] = item
+    return result
+
+
+def _latency_today(obj: JsonObject) -> float | None:
+    """The last of the 30 daily averages is today's; 0 means no check yet today."""
+    value = obj.get("delay")
+    if value is None:
+        return None
+    if type(value) is not list or not value:
+        raise wrong("a list of numbers", "delay")
+    today = get_float({"delay": value[-1]}, "delay")
+    return today if today > 0 else None
+
+
+def parse_service(service_id: int, obj: Any) -> Service:
+    """Parse one item of the ``services`` map."""
+    if type(obj) is not dict:
+        raise wrong("an object", "services")
+    counts = {
+        key: get_int(obj, key) for key in ("current_up", "current_down", "total_up", "total_down")
+    }
+    if any(count < 0 for count in counts.values()):
+        # uint64 on the dashboard: a negative count is a broken answer, not a figure.
+        raise NezhaResponseError("a service check count is negative")
+    return Service(
+        id=service_id,
+        name=get_str(obj, "service_name") or f"#{service_id}",
+        latency_today=_latency_today(obj),
+        **counts,
+    )
+
+
+def parse_cycle(rule_id: int, obj: Any) -> TrafficCycle:
+    """Parse one item of the ``cycle_transfer_stats`` map (one transfer alert rule)."""
+    if type(obj) is not dict:
+        raise wrong("an object", "cycle_transfer_stats")
+    names = _id_map(obj, "server_name")
+    transfers = _id_map(obj, "transfer")
+    updates = _id_map(obj, "next_update")
+    usage: dict[int, CycleUsage] = {}
+    for server_id in names.keys() | transfers.keys() | updates.keys():
+        item = {
+            "server_name": names.get(server_id),
+            "transfer": transfers.get(server_id),
+            "next_update": updates.get(server_id),
+        }
+        usage[server_id] = CycleUsage(
+            server_name=get_str(item, "server_name"),
+            transfer=get_int(item, "transfer"),
+            next_update=get_time(item, "next_update"),
+        )
+    return TrafficCycle(
+        id=rule_id,
+        name=get_str(obj, "name") or f"#{rule_id}",
+        start=get_time(obj, "from"),
+        end=get_time(obj, "to"),
+        quota=get_int(obj, "max"),
+        minimum=get_int(obj, "min"),
+        usage=usage,
+    )
+
+
+def parse_services(data: Any) -> ServicesSnapshot:
+    """Parse the data of ``GET /api/v1/service`` (both maps are omitempty)."""
+    if data is None:
+        return ServicesSnapshot()
+    if type(data) is not dict:
+        raise NezhaResponseError("'data' is not an object")
+    return ServicesSnapshot(
+        services={
+            service_id: parse_service(service_id, item)
+            for service_id, item in _id_map(data, "services").items()
+        },
+        cycles={
+            rule_id: parse_cycle(rule_id, item)
+            for rule_id, item in _id_map(data, "cycle_transfer_stats").items()
+        },
+    )

@@ -1,0 +1,126 @@
+"""Measure the live push of a v2 dashboard inside a real Home Assistant; prints figures.
+
+    scripts/measure_push [--trials 5] [--window 60] [--servers 10]
+
+The fake dashboard sends real 2-second frames over loopback. Printed: the delay from an agent
+disconnecting on the dashboard to ``binary_sensor.<server>_online`` turning off (and back on),
+and the REST requests per minute while the stream is up. Not a test: it asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+import statistics
+import time
+
+from homeassistant import loader
+from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_test_home_assistant,
+)
+
+from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
+from fake_dashboard import FakeDashboard, make_server
+
+TOKEN = "nzp_measure0000000000000000"
+
+
+async def _wait_for(predicate: Callable[[], bool], limit: float) -> float:
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > limit:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.01)
+    return time.monotonic() - start
+
+
+async def _run(trials: int, window: float, servers: int) -> None:
+    fake = FakeDashboard(token=TOKEN, flavor="v2")
+    for server_id in range(1, servers + 1):
+        fake.servers[server_id] = make_server(server_id, now=time.time())
+    url = await fake.start()
+    async with async_test_home_assistant() as hass:
+        # Load this repository's integration rather than the test package's stubs.
+        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+        # Home Assistant's shared HTTP session picks its source address from "network".
+        if not await async_setup_component(hass, "network", {}):
+            raise SystemExit("network did not set up")
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title="measure",
+            unique_id=url,
+            data={CONF_URL: url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True, CONF_FLAVOR: "v2"},
+        )
+        entry.add_to_hass(hass)
+        if not await hass.config_entries.async_setup(entry.entry_id):
+            raise SystemExit("the entry did not set up")
+        await hass.async_block_till_done()
+        coordinator = entry.runtime_data.coordinator
+        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected, 10)
+        online = _online_entity(hass, 1)
+
+        offs: list[float] = []
+        ons: list[float] = []
+        for _ in range(trials):
+            fake.agent_disconnect(1)
+            offs.append(await _wait_for(lambda: hass.states.get(online).state == "off", 10))
+            fake.agent_reconnect(1)
+            ons.append(await _wait_for(lambda: hass.states.get(online).state == "on", 10))
+
+        before = fake.requests.copy()
+        frames = fake.frames_sent
+        await asyncio.sleep(window)
+        rest = fake.requests - before
+        del rest["/api/v1/ws/server"]
+        frames = fake.frames_sent - frames
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_stop(force=True)
+    await fake.stop()
+
+    per_minute = 60 / window
+    print(f"servers: {servers}, frame interval 2 s, {trials} trials")
+    print(
+        f"offline on the dashboard -> binary sensor off: median {statistics.median(offs):.2f} s,"
+        f" max {max(offs):.2f} s"
+    )
+    print(
+        f"back online -> binary sensor on:             median {statistics.median(ons):.2f} s,"
+        f" max {max(ons):.2f} s"
+    )
+    print(
+        f"push mode over {window:.0f} s: {rest.total() * per_minute:.1f} REST requests/min"
+        f" ({', '.join(f'{path} {count}' for path, count in sorted(rest.items())) or 'none'}),"
+        f" {frames * per_minute:.1f} frames/min"
+    )
+
+
+def _online_entity(hass: HomeAssistant, server_id: int) -> str:
+    from homeassistant.helpers import entity_registry as er  # noqa: PLC0415
+
+    registry = er.async_get(hass)
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    entity_id = registry.async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{entry.entry_id}_{server_id}_online"
+    )
+    if entity_id is None:
+        raise SystemExit(f"no online sensor for server {server_id}")
+    return entity_id
+
+
+def main() -> None:
+    """Parse arguments and run the measurement."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=5)
+    parser.add_argument("--window", type=float, default=60.0)
+    parser.add_argument("--servers", type=int, default=10)
+    args = parser.parse_args()
+    asyncio.run(_run(args.trials, args.window, args.servers))
+
+
+if __name__ == "__main__":
+    main()
