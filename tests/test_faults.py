@@ -606,3 +606,39 @@ async def test_extreme_numbers_never_break_a_refresh(
     dashboard.hook = None
     await _refresh(hass, freezer)
     assert hass.states.get(CPU).state == "17.33"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("120", 120.0),
+        ("0", client_module.MIN_RETRY_AFTER),
+        ("9" * 400, client_module.MAX_RETRY_AFTER),
+        ("\u00b2", None),
+        ("-5", None),
+        ("soon", None),
+        ("Wed, 21 Oct 2015 07:28:00 -0000", client_module.MIN_RETRY_AFTER),
+        ("Wed, 21 Oct 9999 07:28:00 GMT", client_module.MAX_RETRY_AFTER),
+        ("Wed, 21 Oct 2015 25:61:00 GMT", None),
+    ],
+)
+async def test_hostile_retry_after(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    header: str,
+    expected: float | None,
+) -> None:
+    """Whatever a proxy puts in Retry-After: a bounded delay or none, never a crash."""
+    dashboard.hook = _answer(b"{}", status=429, **{"Retry-After": header})
+    await _refresh(hass, freezer)
+    coordinator = init_integration.runtime_data.coordinator
+    assert not coordinator.last_update_success
+    assert coordinator.last_exception.retry_after == expected
+    assert "Unexpected error" not in caplog.text
+    dashboard.hook = None
+    await _refresh(hass, freezer, expected or 30)
+    await _refresh(hass, freezer)
+    assert hass.states.get(CPU).state == "17.33"

@@ -54,6 +54,9 @@ JWT_RENEW_MARGIN: Final = 300.0
 # Server groups change rarely: re-read them at most this often, so a refresh stays one request.
 GROUPS_MAX_AGE: Final = 300.0
 _SCOPE_PREFIX: Final = "api token lacks scope "
+# Bounds on a Retry-After the client passes on.
+MIN_RETRY_AFTER: Final = 5.0
+MAX_RETRY_AFTER: Final = 3600.0
 
 # Above this size an answer is decoded and parsed in a worker thread: the event loop is shared
 # with all of Home Assistant, and a few thousand servers take tens of milliseconds to parse.
@@ -101,17 +104,26 @@ def normalize_url(url: str) -> str:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
-    value = headers.get("Retry-After")
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), within sane bounds.
+
+    The header comes from whatever stands in front of the dashboard: a "retry next year" must
+    not stop polling for good, and "retry now" on every answer must not become a busy loop.
+    """
+    value = headers.get("Retry-After", "").strip()
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = parsedate_to_datetime(value)
-    except TypeError, ValueError:
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if value.isascii() and value.isdecimal():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except TypeError, ValueError, IndexError, OverflowError:
+            return None
+        if when.tzinfo is None:
+            # RFC 5322's "-0000": UTC, with nothing said about the sender's local time.
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, MIN_RETRY_AFTER), MAX_RETRY_AFTER)
 
 
 def _dashboard_time(headers: Mapping[str, str]) -> datetime:
