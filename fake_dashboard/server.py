@@ -394,6 +394,8 @@ class FakeDashboard:
         # Set while stopping: a stream whose handshake is still in flight closes itself.
         self._stopping = False
         self.frames_sent = 0
+        # Raw text sent instead of the next frames, one each (a broken or hostile stream).
+        self.raw_frames: list[str] = []
         # CPU seconds spent building and sending frames, so a benchmark can leave them out.
         self.frame_cpu_seconds = 0.0
         self.prefix = prefix.rstrip("/")
@@ -772,6 +774,11 @@ class FakeDashboard:
             "last_active": data["last_active"],
         }
 
+    def _frame_text(self, frame: dict[str, Any]) -> str:
+        if self.raw_frames:
+            return self.raw_frames.pop(0)
+        return json.dumps(omitempty(frame), ensure_ascii=False)
+
     async def _stream(self, request: web.Request) -> web.StreamResponse:
         if not self.stream_enabled:
             return web.Response(status=502, text="Bad Gateway")
@@ -800,7 +807,7 @@ class FakeDashboard:
                     "online": len(self.streams),
                     "servers": [self._frame_server(s, first=count == 0) for s in servers],
                 }
-                await ws.send_str(json.dumps(omitempty(frame), ensure_ascii=False))
+                await ws.send_str(self._frame_text(frame))
                 self.frame_cpu_seconds += time.process_time() - cpu_start
                 self.frames_sent += 1
                 count += 1

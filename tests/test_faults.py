@@ -49,6 +49,8 @@ from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
 from fake_dashboard import FakeDashboard
 
 from .conftest import TOKEN, Clock, load_fixture_json, setup_entry
+from .test_stream import _wait_for
+from .test_v1v2 import _entry, _start
 
 DETAILS = "/api/v1/server/details"
 CPU = "sensor.server1_cpu_usage"
@@ -642,3 +644,33 @@ async def test_hostile_retry_after(
     await _refresh(hass, freezer, expected or 30)
     await _refresh(hass, freezer)
     assert hass.states.get(CPU).state == "17.33"
+
+
+async def test_hostile_stream_frames(
+    hass: HomeAssistant, clock: Clock, socket_enabled: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bad frames on the live stream (v2): it reconnects quietly, the entities stay right."""
+    fake = await _start(clock, "v2")
+    fake.frame_interval = 0.05
+    entry = _entry(fake)
+    try:
+        await setup_entry(hass, entry)
+        coordinator = entry.runtime_data.coordinator
+        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        assert coordinator.stream is not None
+        connects = coordinator.stream.connects
+        fake.raw_frames = [
+            "<html>502</html>",
+            '{"now": 1, "servers": [{"id": "1"}]}',
+        ]
+        await _wait_for(lambda: coordinator.stream.connects >= connects + 2, 10.0)
+        await _wait_for(lambda: coordinator.stream.connected, 10.0)
+        fake.agent_disconnect(1)
+        await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 5.0)
+        assert not fake.raw_frames
+        assert hass.states.get("sensor.server1_memory_total").state != STATE_UNAVAILABLE
+        assert not _logged(caplog, logging.WARNING)
+        assert not _logged(caplog, logging.ERROR)
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()

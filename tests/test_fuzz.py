@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
 import dataclasses
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime
 import json
 from math import isfinite
 import types
@@ -30,6 +31,7 @@ from custom_components.nezha.api import (
     ServerHost,
     ServerStatus,
     Temperature,
+    client as client_module,
     models,
     v0,
     v1v2,
@@ -427,3 +429,24 @@ async def test_fuzz_through_the_client(
         outcomes.add("snapshot")
     assert "snapshot" in outcomes
     assert len(outcomes) > 1
+
+
+_http_dates = st.datetimes(timezones=st.just(UTC)).map(
+    lambda when: format_datetime(when, usegmt=True)
+) | st.from_regex(
+    r"\A[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{1,5} \d{2}:\d{2}:\d{2} ([A-Z]{3}|[+-]\d{4})\Z"
+)
+
+
+@FUZZ
+@given(value=st.text(max_size=40) | _http_dates | st.integers().map(str))
+def test_headers(value: str) -> None:
+    """Retry-After and Date come from whatever fronts the dashboard: never an exception."""
+    headers = {"Retry-After": value, "Date": value}
+    delay = client_module._retry_after(headers)
+    assert delay is None or (
+        client_module.MIN_RETRY_AFTER <= delay <= client_module.MAX_RETRY_AFTER
+    )
+    when = client_module._dashboard_time(headers)
+    assert type(when) is datetime
+    assert when.tzinfo is not None
