@@ -18,7 +18,7 @@ import typing
 from typing import Any
 
 from aiohttp import ClientSession, web
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 import orjson
 import pytest
 
@@ -243,6 +243,8 @@ def test_v0_details(data: Any) -> None:
 
 @FUZZ
 @given(server=_v0_server)
+@example(server={"id": 1, "last_active": 2**62})
+@example(server={"id": 1, "host": {"BootTime": 1e300}})
 def test_v0_one_server(server: dict[str, Any]) -> None:
     """Straight at the server parser, past an envelope that would often refuse first."""
     parsed = _model_or_own_error(lambda: v0.parse_server(server))
@@ -265,6 +267,9 @@ def test_v1v2_servers(data: Any, groups: dict[int, tuple[str, ...]]) -> None:
 
 @FUZZ
 @given(server=_v1_server)
+@example(server={"id": 1, "host": {"boot_time": 2**62}})
+@example(server={"id": 1, "last_active": "9999-12-31T23:59:59-01:00"})
+@example(server={"id": 1, "state": {"gpu": [1.5, 99]}})
 def test_v1v2_one_server(server: dict[str, Any]) -> None:
     parsed = _model_or_own_error(lambda: v1v2.parse_server(server))
     if parsed is not None:
@@ -330,6 +335,10 @@ def test_v1v2_setting(data: Any) -> None:
 
 @FUZZ
 @given(text=_rfc3339ish)
+@example(text="9999-12-31T23:59:59.999999999-01:00")
+@example(text="0001-01-01T00:30:00+01:00")
+@example(text="0002-01-01T00:30:00+23:59")
+@example(text="2024-02-30T00:00:00Z")
 def test_time_parsing(text: str) -> None:
     when = _model_or_own_error(lambda: v1v2.parse_time(text))
     assert when is None or (type(when) is datetime and when.utcoffset() is not None)

@@ -156,7 +156,22 @@ async def test_dashboard_down_then_back(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Down: everything unavailable, logged once; back: recovered by itself, logged once."""
+    """Down: everything unavailable, logged once; back: recovered by itself, logged once,
+    with the same entities and devices."""
+    registries = (
+        sorted(
+            e.entity_id
+            for e in er.async_entries_for_config_entry(
+                er.async_get(hass), init_integration.entry_id
+            )
+        ),
+        sorted(
+            d.id
+            for d in dr.async_entries_for_config_entry(
+                dr.async_get(hass), init_integration.entry_id
+            )
+        ),
+    )
     await dashboard.go_down()
     for _ in range(3):
         await _refresh(hass, freezer)
@@ -175,6 +190,20 @@ async def test_dashboard_down_then_back(
     assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
     assert caplog.text.count("Fetching nezha data recovered") == 1
     assert len(_errors_logged(caplog)) == 1
+    assert registries == (
+        sorted(
+            e.entity_id
+            for e in er.async_entries_for_config_entry(
+                er.async_get(hass), init_integration.entry_id
+            )
+        ),
+        sorted(
+            d.id
+            for d in dr.async_entries_for_config_entry(
+                dr.async_get(hass), init_integration.entry_id
+            )
+        ),
+    )
 
 
 @pytest.mark.parametrize(

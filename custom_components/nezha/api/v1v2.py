@@ -57,10 +57,10 @@ def parse_time(value: str) -> datetime | None:
     micro = f".{(fraction or '0')[:6]:0<6}"
     zone = "+00:00" if offset in ("Z", "z") else offset
     try:
-        when = datetime.fromisoformat(f"{date}T{clock}{micro}{zone}")
-    except ValueError as err:
+        # Converting can leave the calendar too (9999-12-31T23:59:59-01:00).
+        return datetime.fromisoformat(f"{date}T{clock}{micro}{zone}").astimezone(UTC)
+    except (ValueError, OverflowError) as err:
         raise NezhaResponseError("a timestamp is out of range") from err
-    return when.astimezone(UTC)
 
 
 def get_time(obj: JsonObject, key: str) -> datetime | None:
