@@ -175,7 +175,7 @@ def _envelope(data: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 # --- type checks of the models ----------------------------------------------------------
 
 
-def _check_value(value: Any, hint: Any, where: str) -> None:
+def _check_value(value: Any, hint: Any, where: str) -> None:  # noqa: PLR0912 - one per type
     origin = typing.get_origin(hint)
     if hint is float:
         # A float field never holds an int, a bool, NaN or infinity.
@@ -201,6 +201,12 @@ def _check_value(value: Any, hint: Any, where: str) -> None:
         assert type(value) is tuple, where
         for index, item in enumerate(value):
             _check_value(item, item_hint, f"{where}[{index}]")
+    elif origin is dict:
+        key_hint, item_hint = typing.get_args(hint)
+        assert type(value) is dict, where
+        for key, item in value.items():
+            _check_value(key, key_hint, f"{where} key")
+            _check_value(item, item_hint, f"{where}[{key!r}]")
     elif dataclasses.is_dataclass(hint):
         check_model(value, hint)
     else:  # pragma: no cover - a new field type the check does not know
@@ -459,3 +465,82 @@ def test_headers(value: str) -> None:
     when = client_module._dashboard_time(headers)
     assert type(when) is datetime
     assert when.tzinfo is not None
+
+
+_ids = st.integers(min_value=-3, max_value=2**64).map(str) | st.text(max_size=6)
+_service = st.fixed_dictionaries(
+    {},
+    optional={
+        "service_name": json_values,
+        "current_up": json_values,
+        "current_down": st.integers(min_value=-2, max_value=2**64),
+        "total_up": json_values,
+        "total_down": json_values,
+        "delay": st.lists(st.floats(allow_nan=False) | json_values, max_size=3) | json_values,
+    },
+)
+_cycle = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": json_values,
+        "from": _rfc3339ish,
+        "to": _rfc3339ish | json_values,
+        "max": json_values,
+        "min": json_values,
+        "server_name": st.dictionaries(_ids, json_values, max_size=3) | json_values,
+        "transfer": st.dictionaries(_ids, json_values, max_size=3),
+        "next_update": st.dictionaries(_ids, _rfc3339ish, max_size=3),
+    },
+)
+
+
+@FUZZ
+@given(
+    data=json_values
+    | _envelope(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "services": st.dictionaries(_ids, _service | json_values, max_size=3) | json_values,
+                "cycle_transfer_stats": st.dictionaries(_ids, _cycle | json_values, max_size=3),
+            },
+        )
+        | json_values
+    )
+)
+@example(data={"success": True, "data": {"services": {"1" * 5000: {}}}})
+@example(
+    data={"success": True, "data": {"cycle_transfer_stats": {"1": {"transfer": {"9" * 5000: 1}}}}}
+)
+def test_v1v2_services(data: Any) -> None:
+    """Service monitors and traffic cycles (``GET /api/v1/service``)."""
+    snapshot = _model_or_own_error(lambda: v1v2.parse_services(v1v2.parse_envelope(data)))
+    if snapshot is not None:
+        check_model(snapshot, models.ServicesSnapshot)
+        for service in snapshot.services.values():
+            assert service.id > 0
+            for percent in (service.current_percent,):
+                assert percent is None or 0 <= percent <= 100
+
+
+@pytest.mark.parametrize(
+    ("version", "flavor"),
+    [
+        ("v1.14.14", DashboardFlavor.V1),
+        ("2.3.7", DashboardFlavor.V2),
+        ("9" * 5000, DashboardFlavor.V1),
+        ("\u0662.0", DashboardFlavor.V1),
+        ("", DashboardFlavor.V1),
+    ],
+)
+async def test_hostile_version_in_setting(
+    session: ClientSession, dashboard: FakeDashboard, version: str, flavor: DashboardFlavor
+) -> None:
+    """Flavor detection reads a version string from an unauthenticated route: never a crash."""
+
+    async def setting(request: web.Request) -> web.Response:
+        return web.json_response({"success": True, "data": {"version": version}})
+
+    dashboard.hook = setting
+    client = NezhaClient(session, dashboard.url, "not-a-personal-token")
+    assert await client.async_detect_flavor() is flavor

@@ -230,7 +230,8 @@ class NezhaClient:
         major = self.version.removeprefix("v").split(".", 1)[0]
         if major == "1":
             self.flavor = DashboardFlavor.V1
-        elif major.isdecimal() and int(major) >= 2:
+        elif major.isascii() and major.isdecimal() and len(major) <= 4 and int(major) >= 2:
+            # Bounded: int() refuses a hostile string of thousands of digits with ValueError.
             self.flavor = DashboardFlavor.V2
         else:
             # Version hidden: personal tokens exist only from v2 on.

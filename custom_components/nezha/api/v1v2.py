@@ -41,6 +41,8 @@ _RFC3339 = re.compile(
 # Error bodies of refused credentials (the rest of the string is not parsed: it may be
 # translated). v1 sends them with HTTP 200.
 _UNAUTHORIZED_PREFIX = "ApiErrorUnauthorized"
+_ID_LIMIT = 2**64
+_MAX_ID_DIGITS = len(str(_ID_LIMIT))
 
 
 def parse_time(value: str) -> datetime | None:
@@ -253,7 +255,13 @@ def _id_map(obj: JsonObject, key: str) -> dict[int, Any]:
     value = get_object(obj, key)
     result: dict[int, Any] = {}
     for text, item in value.items():
-        if not (text.isascii() and text.isdecimal()) or int(text) <= 0:
+        # uint64 ids have at most 20 digits; a longer key must not reach int() (which refuses
+        # more than 4300 digits with a ValueError).
+        if (
+            not (text.isascii() and text.isdecimal())
+            or len(text) > _MAX_ID_DIGITS
+            or not 0 < int(text) < _ID_LIMIT
+        ):
             raise wrong("an object keyed by ids", key)
         result[int(text)] = item
     return result
