@@ -49,6 +49,7 @@ from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
 from fake_dashboard import FakeDashboard
 
 from .conftest import TOKEN, Clock, load_fixture_json, setup_entry
+from .test_services import _add_services, _next_services_refresh
 from .test_stream import _wait_for
 from .test_v1v2 import _entry, _start
 
@@ -673,4 +674,43 @@ async def test_hostile_stream_frames(
         assert not _logged(caplog, logging.ERROR)
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()
+
+
+async def test_garbage_from_the_service_route_only(
+    hass: HomeAssistant,
+    clock: Clock,
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Service monitors answer garbage while servers are fine: only service entities go."""
+    fake = await _start(clock, "v2")
+    fake.stream_enabled = False
+    _add_services(fake)
+    entry = _entry(fake)
+    try:
+        await setup_entry(hass, entry)
+        assert hass.states.get("sensor.blog_https_status").state == "good"
+
+        async def garbage(request: web.Request) -> web.Response | None:
+            if request.path.endswith("/service"):
+                body = {"success": True, "data": {"services": {"1" * 5000: {}}}}
+                return web.json_response(body)
+            return None
+
+        fake.hook = garbage
+        await _next_services_refresh(hass, freezer)
+        assert hass.states.get("sensor.blog_https_status").state == STATE_UNAVAILABLE
+        assert hass.states.get(CPU).state == "17.33"
+        errors = _logged(caplog, logging.ERROR)
+        assert len(errors) == 1
+        assert "keyed by ids" in errors[0]
+        assert "Unexpected error" not in caplog.text
+
+        fake.hook = None
+        await _next_services_refresh(hass, freezer)
+        assert hass.states.get("sensor.blog_https_status").state == "good"
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
         await fake.stop()
