@@ -273,3 +273,21 @@ def _hub(device_registry: dr.DeviceRegistry, entry: Any) -> dr.DeviceEntry:
     hub = device_registry.async_get_device_by_identifier((DOMAIN, entry.entry_id), entry.entry_id)
     assert hub is not None
     return hub
+
+
+@pytest.mark.parametrize("token", ["abc\ndef", "abc\r\nX-Injected: 1", "a\x00b", "tab\there"])
+async def test_token_with_control_characters(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    caplog: pytest.LogCaptureFixture,
+    token: str,
+) -> None:
+    """A token that no HTTP header can carry is refused as a wrong token, not a crash, and
+    never reaches the dashboard (no header injection)."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: dashboard.url, CONF_TOKEN: token, CONF_VERIFY_SSL: True}
+    )
+    assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
+    assert "Traceback" not in caplog.text
+    assert dashboard.requests["/api/v1/server/details"] == 0

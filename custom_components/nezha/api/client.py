@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
 import logging
+import re
 import time
 from typing import Any, Final
 
@@ -69,6 +70,8 @@ async def offload[**P, T](size: int, func: Callable[P, T], *args: P.args, **kwar
         return func(*args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(None, partial(func, *args, **kwargs))
 
+
+_CONTROL_CHARACTERS: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 # Module level so tests can move it (the session lifetime is measured on it).
 _monotonic = time.monotonic
@@ -389,6 +392,10 @@ class NezhaClient:
         request_headers = {"Accept": "application/json", **(headers or {})}
         if auth:
             request_headers["Authorization"] = self._token
+        if any(_CONTROL_CHARACTERS.search(value) for value in request_headers.values()):
+            # aiohttp would refuse the header with a bare ValueError; such a credential
+            # (e.g. pasted with a line break inside) can never be right.
+            raise NezhaAuthError("the credentials contain control characters")
         host = self._base.host
         try:
             async with asyncio.timeout(self._timeout):
