@@ -21,6 +21,7 @@ from aiohttp import ClientSession, web
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 import orjson
 import pytest
+from yarl import URL
 
 from custom_components.nezha.api import (
     DashboardFlavor,
@@ -33,6 +34,7 @@ from custom_components.nezha.api import (
     Temperature,
     client as client_module,
     models,
+    normalize_url,
     v0,
     v1v2,
 )
@@ -544,3 +546,31 @@ async def test_hostile_version_in_setting(
     dashboard.hook = setting
     client = NezhaClient(session, dashboard.url, "not-a-personal-token")
     assert await client.async_detect_flavor() is flavor
+
+
+_urlish = st.text(max_size=40) | st.builds(
+    lambda scheme, user, host, port, path: f"{scheme}://{user}{host}{port}{path}",
+    st.sampled_from(["http", "https", "HTTP", "ftp", "javascript", ""]),
+    st.sampled_from(["", "u@", "u:p@", ":p@"]),
+    st.sampled_from(["example.com", "[::1]", "127.0.0.1", "xn--bcher-kva.example", "a b", ""])
+    | st.text(max_size=10),
+    st.sampled_from(["", ":0", ":8008", ":65536", ":-1", ":x"]),
+    st.text(max_size=15),
+)
+
+
+@FUZZ
+@given(url=_urlish)
+def test_normalize_url(url: str) -> None:
+    """Any text: a plain http(s) URL without credentials, idempotent, or the client's error."""
+    normalized = _model_or_own_error(lambda: normalize_url(url))
+    if normalized is None:
+        return
+    parsed = URL(normalized)
+    assert parsed.scheme in ("http", "https")
+    assert parsed.host
+    assert parsed.user is None
+    assert parsed.password is None
+    assert not parsed.query_string
+    assert not parsed.fragment
+    assert normalize_url(normalized) == normalized
