@@ -38,6 +38,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.utils import formatdate
 import json
 import random
+import ssl
 import time
 from typing import Any
 
@@ -403,6 +404,8 @@ class FakeDashboard:
         # Faults: a delay before answering, or a hook that may answer instead.
         self.delay = 0.0
         self.hook: Hook | None = None
+        # Set before ``start`` to serve HTTPS (e.g. with a self-signed certificate).
+        self.ssl_context: ssl.SSLContext | None = None
         self._random = random.Random(seed)
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
@@ -494,7 +497,8 @@ class FakeDashboard:
     @property
     def url(self) -> str:
         """Base URL of the dashboard, sub-path included."""
-        return f"http://{self.host}:{self.port}{self.prefix}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}{self.prefix}"
 
     def make_app(self) -> web.Application:
         """The aiohttp application."""
@@ -523,7 +527,9 @@ class FakeDashboard:
     async def _listen(self, port: int) -> None:
         self._runner = web.AppRunner(self.make_app(), access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, port, reuse_address=True)
+        site = web.TCPSite(
+            self._runner, self.host, port, reuse_address=True, ssl_context=self.ssl_context
+        )
         await site.start()
         sockets = self._runner.server and site._server.sockets  # type: ignore[union-attr]  # noqa: SLF001
         self.port = sockets[0].getsockname()[1] if sockets else port

@@ -9,7 +9,7 @@ import threading
 from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import CONF_TOKEN, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_platform, entity_registry as er
 import pytest
@@ -215,12 +215,44 @@ async def test_revoked_token_starts_reauth(
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Revoked mid-run: one reauth flow, polling stops (no log spam); the new token restores
+    the same entities."""
+    entity_ids = sorted(
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+    )
+    asked = dashboard.requests[DETAILS]
     dashboard.tokens.clear()
-    await _refresh(hass, freezer)
+    for _ in range(5):
+        await _refresh(hass, freezer)
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
     assert hass.states.get("sensor.server1_cpu_usage").state == STATE_UNAVAILABLE
+    # A refused token is not retried every interval: the dashboard was asked once.
+    assert dashboard.requests[DETAILS] == asked + 1
+    assert len(_errors_logged(caplog)) <= 1
+
+    dashboard.tokens.add("rotated-token")
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {CONF_TOKEN: "rotated-token"}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
+    assert not hass.config_entries.flow.async_progress()
+    assert (
+        sorted(
+            entity.entity_id
+            for entity in er.async_entries_for_config_entry(
+                entity_registry, init_integration.entry_id
+            )
+        )
+        == entity_ids
+    )
 
 
 async def test_unload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:

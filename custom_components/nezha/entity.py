@@ -170,6 +170,10 @@ class NezhaServerEntity(CoordinatorEntity[NezhaDataUpdateCoordinator]):
         self.async_write_ha_state()
 
 
+def _by_id(server: Server) -> int:
+    return server.id
+
+
 def async_add_server_entities[DescriptionT: EntityDescription](
     entry: NezhaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
@@ -195,7 +199,12 @@ def async_add_server_entities[DescriptionT: EntityDescription](
             return
         servers = coordinator.data.servers
         new: dict[int, list[Entity]] = {}
-        for server in servers.values():
+        # By id, so that servers sharing a name get the same entity ids on every install,
+        # whatever order the dashboard lists them in; only servers with something to add.
+        for server in sorted(
+            (server for server in servers.values() if pending.get(server.id, all_descriptions)),
+            key=_by_id,
+        ):
             waiting = pending.get(server.id, all_descriptions)
             if not waiting:
                 continue

@@ -1,0 +1,566 @@
+"""Faults of the dashboard and of what stands in front of it, as the user sees them.
+
+Every case checks what shows in Home Assistant while it lasts (entities unavailable, a form
+error, a config entry state), that it is logged once and its end once, and that the
+integration recovers by itself with the same entities: no new ids, no duplicates.
+Connection refused, truncated JSON and a revoked token are in test_init.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import asyncio.sslproto
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
+import ipaddress
+import json
+import logging
+from pathlib import Path
+import ssl
+from typing import Any
+
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import (
+    CONF_TOKEN,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.nezha.api import client as client_module
+from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
+from fake_dashboard import FakeDashboard
+
+from .conftest import TOKEN, Clock, load_fixture_json, setup_entry
+
+DETAILS = "/api/v1/server/details"
+CPU = "sensor.server1_cpu_usage"
+ONLINE = "binary_sensor.server1_online"
+TOTAL = "sensor.127_0_0_1_servers"
+
+type Hook = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
+
+
+async def _refresh(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 30
+) -> None:
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _logged(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == level and record.name.startswith("custom_components.nezha")
+    ]
+
+
+def _registries(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[list[str], list[str]]:
+    """Entity ids and device ids of the entry, sorted (duplicates would show twice)."""
+    entities = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+    unique_ids = [entity.unique_id for entity in entities]
+    assert len(unique_ids) == len(set(unique_ids))
+    return sorted(entity.entity_id for entity in entities), sorted(d.id for d in devices)
+
+
+def _states(hass: HomeAssistant, entity_ids: list[str]) -> dict[str, str]:
+    """States of the enabled entities (those disabled by default have none)."""
+    return {
+        entity_id: state.state
+        for entity_id in entity_ids
+        if (state := hass.states.get(entity_id)) is not None
+    }
+
+
+def _answer(body: bytes | str, status: int = 200, **headers: str) -> Hook:
+    content_type = "text/html" if isinstance(body, str) else "application/json"
+
+    async def hook(request: web.Request) -> web.Response:
+        if isinstance(body, str):
+            return web.Response(
+                text=body, status=status, headers=headers, content_type=content_type
+            )
+        return web.Response(body=body, status=status, headers=headers, content_type=content_type)
+
+    return hook
+
+
+def _v0(payload: Any, clock: Clock | None = None) -> Hook:
+    """A v0 answer; with ``clock``, dated like the dashboard's own (online is judged on it)."""
+    if clock is None:
+        return _answer(json.dumps(payload).encode())
+    return _answer(json.dumps(payload).encode(), Date=formatdate(clock(), usegmt=True))
+
+
+BAD_GATEWAY = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+    "</center><hr><center>nginx</center></body></html>"
+)
+TEN_MB = 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("fault", "logged"),
+    [
+        pytest.param(
+            _answer(BAD_GATEWAY, status=502),
+            "Cannot reach the Nezha dashboard: the dashboard answered HTTP 502",
+            id="proxy_502_html",
+        ),
+        pytest.param(
+            _answer("", status=302, Location="/login?next=/api/v1/server/details"),
+            "redirects elsewhere (HTTP 302), e.g. to a login page",
+            id="redirect_to_login",
+        ),
+        pytest.param(
+            _answer("<!DOCTYPE html><title>Sign in</title>"),
+            "the URL serves an HTML page, not the Nezha API",
+            id="login_page_200",
+        ),
+        pytest.param(
+            _v0({"code": 0, "result": [{"id": 1, "status": {"CPU": "17.33"}}]}),
+            "field 'CPU' is not a number",
+            id="string_for_number",
+        ),
+        pytest.param(
+            _v0({"code": 0, "result": [{"id": 1, "host": "x86"}]}),
+            "field 'host' is not an object",
+            id="string_for_object",
+        ),
+        pytest.param(
+            _v0({"code": 0, "result": [{"name": "no id"}]}),
+            "server without a valid id",
+            id="missing_id",
+        ),
+        pytest.param(
+            _v0({"code": 0, "result": {"1": {"id": 1}}}),
+            "'result' is not a list of servers",
+            id="object_for_list",
+        ),
+        pytest.param(_v0([1, 2, 3]), "not a Nezha API envelope", id="list_for_envelope"),
+        pytest.param(_v0(None), "not a Nezha API envelope", id="null_body"),
+        pytest.param(
+            _v0({"code": 500, "message": "服务器内部错误"}),
+            "the dashboard answered with error code 500",
+            id="nonzero_code",
+        ),
+        pytest.param(
+            _answer(b"x" * TEN_MB), "the dashboard sent invalid JSON", id="ten_mb_of_junk"
+        ),
+    ],
+)
+async def test_fault_then_recovery(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    fault: Hook,
+    logged: str,
+) -> None:
+    """Unavailable while it lasts, one error and one recovery logged, the same entities after."""
+    entity_ids, device_ids = _registries(hass, init_integration)
+    healthy = _states(hass, entity_ids)
+    assert healthy[CPU] == "17.33"
+
+    dashboard.hook = fault
+    for _ in range(3):
+        await _refresh(hass, freezer)
+    assert set(_states(hass, entity_ids).values()) == {STATE_UNAVAILABLE}
+    errors = _logged(caplog, logging.ERROR)
+    assert len(errors) == 1
+    assert logged in errors[0]
+    assert TOKEN not in caplog.text
+    assert init_integration.state is ConfigEntryState.LOADED
+
+    dashboard.hook = None
+    await _refresh(hass, freezer)
+    await _refresh(hass, freezer)
+    assert _states(hass, entity_ids) == healthy
+    assert _registries(hass, init_integration) == (entity_ids, device_ids)
+    assert _logged(caplog, logging.INFO).count("Fetching nezha data recovered") == 1
+    assert len(_logged(caplog, logging.ERROR)) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda server: server.update(future_field={"a": [1]}, tag=None), id="extra"),
+        pytest.param(lambda server: server["status"].update(Temperatures=None), id="null_list"),
+        pytest.param(lambda server: server.update(padding="x" * TEN_MB), id="ten_mb_valid"),
+    ],
+)
+async def test_harmless_shapes_are_read(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    change: Callable[[dict[str, Any]], None],
+    clock: Clock,
+) -> None:
+    """Extra keys, nulls where Go sends them and a 10 MB answer (below the cap) all work."""
+    entity_ids, _ = _registries(hass, init_integration)
+    healthy = _states(hass, entity_ids)
+    payload = load_fixture_json("v0_details_example.json")
+    change(payload["result"][0])
+    dashboard.hook = _v0(payload, clock)
+    await _refresh(hass, freezer)
+    assert init_integration.runtime_data.coordinator.last_update_success
+    assert _states(hass, entity_ids) == healthy
+
+
+async def test_missing_keys_read_as_never_reported(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A server with only its id is kept: offline, live values unavailable, no crash."""
+    entity_ids, device_ids = _registries(hass, init_integration)
+    dashboard.hook = _v0({"code": 0, "result": [{"id": 1}, {"id": 2, "host": None}]})
+    await _refresh(hass, freezer)
+    assert hass.states.get(ONLINE).state == STATE_OFF
+    assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    assert hass.states.get(TOTAL).state == "2"
+    dashboard.hook = None
+    await _refresh(hass, freezer)
+    assert hass.states.get(CPU).state == "17.33"
+    assert _registries(hass, init_integration) == (entity_ids, device_ids)
+
+
+async def test_answer_above_the_cap_is_refused(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above the size cap the body is not read into memory: unavailable, then recovered."""
+    monkeypatch.setattr(client_module, "MAX_RESPONSE_BYTES", TEN_MB // 2)
+    payload = load_fixture_json("v0_details_example.json")
+    payload["padding"] = "x" * TEN_MB
+
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        # No Content-Length: the cap must hold while streaming too.
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        body = json.dumps(payload).encode()
+        for start in range(0, len(body), 1 << 20):
+            await response.write(body[start : start + (1 << 20)])
+        await response.write_eof()
+        return response
+
+    for hook in (_v0(payload), chunked):
+        dashboard.hook = hook
+        await _refresh(hass, freezer)
+        coordinator = init_integration.runtime_data.coordinator
+        assert not coordinator.last_update_success
+        assert "too large" in str(coordinator.last_exception)
+        assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    dashboard.hook = None
+    await _refresh(hass, freezer)
+    assert hass.states.get(CPU).state == "17.33"
+
+
+async def test_hanging_dashboard_times_out_without_blocking(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A dashboard that accepts and never answers: the refresh fails within the client timeout,
+    and the event loop keeps running meanwhile."""
+    client = init_integration.runtime_data.client
+    # The default is 10 s; the mechanism is the same with a short one.
+    client._timeout = 0.5
+    release = asyncio.Event()
+
+    async def hang(request: web.Request) -> None:
+        await release.wait()
+
+    dashboard.hook = hang
+    gaps: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def heartbeat() -> None:
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.02)
+            gaps.append(loop.time() - last)
+            last = loop.time()
+
+    beating = asyncio.create_task(heartbeat())
+    started = loop.time()
+    # Real time must pass for the timeout, so no frozen clock here: refresh directly.
+    coordinator = init_integration.runtime_data.coordinator
+    await coordinator.async_refresh()
+    elapsed = loop.time() - started
+    beating.cancel()
+    release.set()
+    assert 0.5 <= elapsed < 3
+    assert gaps
+    assert max(gaps) < 0.25
+    assert not coordinator.last_update_success
+    assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    assert "did not answer within 0.5 s" in _logged(caplog, logging.ERROR)[0]
+
+    dashboard.hook = None
+    await coordinator.async_refresh()
+    assert hass.states.get(CPU).state == "17.33"
+
+
+async def test_rate_limited_backs_off_as_asked(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """HTTP 429 with Retry-After: the next refresh waits that long, not the usual 30 s."""
+    dashboard.hook = _answer(b'{"message":"slow down"}', status=429, **{"Retry-After": "300"})
+    await _refresh(hass, freezer)
+    assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    asked = dashboard.requests[DETAILS]
+    dashboard.hook = None
+    for _ in range(9):
+        await _refresh(hass, freezer)
+    # 270 s later: still waiting.
+    assert dashboard.requests[DETAILS] == asked
+    await _refresh(hass, freezer, 35)
+    assert dashboard.requests[DETAILS] == asked + 1
+    assert hass.states.get(CPU).state == "17.33"
+    # Then back to the normal interval.
+    await _refresh(hass, freezer)
+    assert dashboard.requests[DETAILS] == asked + 2
+
+
+async def test_dashboard_restart_counters_reset(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The dashboard restarts (nobody reported since) and the agent's counters start over."""
+    entity_ids, device_ids = _registries(hass, init_integration)
+    await dashboard.go_down()
+    await _refresh(hass, freezer)
+    assert hass.states.get(ONLINE).state == STATE_UNAVAILABLE
+    dashboard.restart()
+    dashboard.agent_restart(1)
+    await dashboard.come_back()
+    clock.now += 30
+    await _refresh(hass, freezer)
+    # Up again but nobody has reported: servers offline, their static facts still shown.
+    assert hass.states.get(ONLINE).state == STATE_OFF
+    assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.server1_memory_total").state != STATE_UNAVAILABLE
+    assert hass.states.get("sensor.server1_last_seen").state == "unknown"
+    assert hass.states.get("sensor.127_0_0_1_servers_online").state == "0"
+
+    dashboard.agent_reconnect(1)
+    dashboard.tick(30)
+    clock.now += 1
+    await _refresh(hass, freezer)
+    assert hass.states.get(ONLINE).state == STATE_ON
+    downloaded = hass.states.get("sensor.server1_downloaded")
+    # A total_increasing sensor: the drop to a small value is read as a reset, not a loss.
+    assert downloaded.attributes["state_class"] == "total_increasing"
+    assert float(downloaded.state) < 0.01
+    assert _registries(hass, init_integration) == (entity_ids, device_ids)
+    assert len(_logged(caplog, logging.ERROR)) == 1
+
+
+async def test_v2_success_false_then_recovery(
+    hass: HomeAssistant,
+    clock: Clock,
+    socket_enabled: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A v2 envelope with ``success: false`` and an error that is not a refusal."""
+    token = "nzp_faults0123456789abcdef"
+    fake = FakeDashboard(token=token, clock=clock, flavor="v2")
+    fake.load_v0_example(load_fixture_json("v0_details_example.json"))
+    fake.stream_enabled = False
+    await fake.start()
+    try:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title="127.0.0.1",
+            unique_id=fake.url,
+            data={CONF_URL: fake.url, CONF_TOKEN: token, CONF_VERIFY_SSL: True, CONF_FLAVOR: "v2"},
+        )
+        await setup_entry(hass, entry)
+        entity_ids, device_ids = _registries(hass, entry)
+        assert hass.states.get(CPU).state == "17.33"
+
+        async def failing(request: web.Request) -> web.Response | None:
+            if request.path.endswith("/server"):
+                return web.json_response({"success": False, "error": "database is locked"})
+            return None
+
+        fake.hook = failing
+        # The stream's reconnect loop is a background task: refresh directly, not by timer.
+        coordinator = entry.runtime_data.coordinator
+        await coordinator.async_refresh()
+        await coordinator.async_refresh()
+        assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+        assert entry.state is ConfigEntryState.LOADED
+        assert not hass.config_entries.flow.async_progress()
+        errors = _logged(caplog, logging.ERROR)
+        assert len(errors) == 1
+        assert "the dashboard answered with an error" in errors[0]
+        fake.hook = None
+        await coordinator.async_refresh()
+        assert hass.states.get(CPU).state == "17.33"
+        assert _registries(hass, entry) == (entity_ids, device_ids)
+        await hass.config_entries.async_unload(entry.entry_id)
+    finally:
+        await fake.stop()
+
+
+async def test_redirect_and_rate_limit_on_the_form(
+    hass: HomeAssistant, dashboard: FakeDashboard
+) -> None:
+    """In the config flow a redirect is "not a Nezha dashboard", a 429 "cannot connect"."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    user_input = {CONF_URL: dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True}
+    for hook, error in (
+        (_answer("", status=302, Location="/login"), "not_nezha"),
+        (_answer(b"{}", status=429, **{"Retry-After": "60"}), "cannot_connect"),
+    ):
+        dashboard.hook = hook
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert result["errors"] == {CONF_URL: error}
+    dashboard.hook = None
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+# --- TLS -------------------------------------------------------------------------------------
+
+
+def _self_signed(directory: Path) -> ssl.SSLContext:
+    """A server context with a fresh self-signed certificate for 127.0.0.1."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "nezha.test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file = directory / "cert.pem"
+    key_file = directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+@pytest.fixture
+async def https_dashboard(
+    hass: HomeAssistant, clock: Clock, socket_enabled: None, tmp_path: Path
+) -> AsyncGenerator[FakeDashboard]:
+    """The docs example served over HTTPS with a self-signed certificate."""
+    fake = FakeDashboard(token=TOKEN, clock=clock)
+    fake.load_v0_example(load_fixture_json("v0_details_example.json"))
+    fake.ssl_context = _self_signed(tmp_path)
+    await fake.start()
+    loop = asyncio.get_running_loop()
+    fails_tests = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # The fake runs in the test's own loop, so its side of a handshake that the client
+        # rightly refused is reported there; a real dashboard is another process.
+        if isinstance(context.get("transport"), asyncio.sslproto._SSLProtocolTransport):
+            return
+        if fails_tests is not None:
+            fails_tests(loop, context)
+
+    loop.set_exception_handler(handler)
+    yield fake
+    await fake.stop()
+    loop.set_exception_handler(fails_tests)
+
+
+async def test_self_signed_certificate(hass: HomeAssistant, https_dashboard: FakeDashboard) -> None:
+    """Verification on (the default): a clear TLS error; off: the dashboard is read."""
+    assert https_dashboard.url.startswith("https://")
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    schema_defaults = {
+        str(key): key.default() for key in result["data_schema"].schema if callable(key.default)
+    }
+    assert schema_defaults[CONF_VERIFY_SSL] is True
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: https_dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True},
+    )
+    assert result["errors"] == {CONF_URL: "ssl_error"}
+    assert https_dashboard.requests[DETAILS] == 0
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: https_dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: False},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(CPU).state == "17.33"
+
+
+async def test_certificate_becomes_untrusted_while_running(
+    hass: HomeAssistant,
+    https_dashboard: FakeDashboard,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An entry that verifies TLS and meets a self-signed certificate retries setup."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="127.0.0.1",
+        unique_id=https_dashboard.url,
+        data={CONF_URL: https_dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "TLS certificate" in str(entry.reason)

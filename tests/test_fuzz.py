@@ -1,0 +1,418 @@
+"""Property-based fuzzing of every parser: any JSON yields a model or the client's own error.
+
+Hostile or broken dashboards (and proxies in front of them) can send anything; the parsers must
+answer with a well-typed model or a ``NezhaError`` so the coordinator can map it, and never
+let another exception (or a wrongly typed value) reach Home Assistant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Callable
+import dataclasses
+from datetime import datetime
+import json
+from math import isfinite
+import types
+import typing
+from typing import Any
+
+from aiohttp import ClientSession, web
+from hypothesis import HealthCheck, given, settings, strategies as st
+import orjson
+import pytest
+
+from custom_components.nezha.api import (
+    DashboardFlavor,
+    DashboardSnapshot,
+    NezhaClient,
+    NezhaError,
+    Server,
+    ServerHost,
+    ServerStatus,
+    Temperature,
+    models,
+    v0,
+    v1v2,
+)
+from fake_dashboard import FakeDashboard
+
+from .conftest import TOKEN
+
+FUZZ = settings(max_examples=300, deadline=None)
+
+# Numbers as JSON can carry them: orjson gives int (up to 64 bits), float, and for larger
+# integers a float too; a hostile peer can also send values outside any sane range.
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
+json_values = st.recursive(
+    _scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def _fields_like(keys: list[str], value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Objects with the parser's own keys (some of them), so the fuzz gets past the envelope."""
+    return st.dictionaries(
+        st.sampled_from(keys), value, max_size=len(keys)
+    ) | st.fixed_dictionaries({}, optional=dict.fromkeys(keys, value))
+
+
+_V0_STATUS_KEYS = [
+    "CPU",
+    "MemUsed",
+    "SwapUsed",
+    "DiskUsed",
+    "NetInTransfer",
+    "NetOutTransfer",
+    "NetInSpeed",
+    "NetOutSpeed",
+    "Uptime",
+    "Load1",
+    "Load5",
+    "Load15",
+    "TcpConnCount",
+    "UdpConnCount",
+    "ProcessCount",
+    "Temperatures",
+    "GPU",
+]
+_V0_HOST_KEYS = [
+    "Platform",
+    "PlatformVersion",
+    "CPU",
+    "MemTotal",
+    "DiskTotal",
+    "SwapTotal",
+    "Arch",
+    "Virtualization",
+    "BootTime",
+    "CountryCode",
+    "Version",
+    "GPU",
+]
+_V1_STATE_KEYS = [
+    "cpu",
+    "mem_used",
+    "net_in_transfer",
+    "load_1",
+    "tcp_conn_count",
+    "temperatures",
+    "gpu",
+]
+_V1_HOST_KEYS = ["platform", "cpu", "mem_total", "boot_time", "version", "gpu"]
+
+_temperatures = st.lists(_fields_like(["Name", "Temperature"], json_values), max_size=3) | st.none()
+_v0_server = st.fixed_dictionaries(
+    {"id": st.integers(min_value=-2, max_value=2**63) | json_values},
+    optional={
+        "name": json_values,
+        "tag": json_values,
+        "last_active": st.integers(min_value=-(2**62), max_value=2**62) | json_values,
+        "ipv4": json_values,
+        "ipv6": json_values,
+        "display_index": json_values,
+        "host": _fields_like(_V0_HOST_KEYS, json_values) | json_values,
+        "status": _fields_like(_V0_STATUS_KEYS, json_values | _temperatures) | json_values,
+    },
+)
+v0_envelopes = st.fixed_dictionaries(
+    {"code": st.sampled_from([0, 403, 500, "0", None, 0.0]) | json_values},
+    optional={"message": json_values, "result": st.lists(_v0_server, max_size=3) | json_values},
+)
+
+_rfc3339ish = st.from_regex(
+    r"\A\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,12})?([Zz]|[+-]\d{2}:\d{2})\Z"
+) | st.text(max_size=40)
+_v1_server = st.fixed_dictionaries(
+    {"id": st.integers(min_value=-2, max_value=2**63) | json_values},
+    optional={
+        "name": json_values,
+        "last_active": _rfc3339ish | json_values,
+        "country_code": json_values,
+        "display_index": json_values,
+        "geoip": st.fixed_dictionaries(
+            {}, optional={"ip": _fields_like(["ipv4_addr", "ipv6_addr"], json_values)}
+        )
+        | json_values,
+        "host": _fields_like(_V1_HOST_KEYS, json_values) | json_values,
+        "state": _fields_like(_V1_STATE_KEYS, json_values | _temperatures) | json_values,
+    },
+)
+_groups_data = st.lists(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "group": _fields_like(["id", "name"], json_values) | json_values,
+            "servers": st.lists(st.integers(min_value=-5, max_value=2**40), max_size=3)
+            | json_values,
+        },
+    ),
+    max_size=3,
+)
+
+
+def _envelope(data: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "success": st.booleans() | json_values,
+            "data": data,
+            "error": st.sampled_from(["ApiErrorUnauthorized", "boom"]) | json_values,
+        },
+    )
+
+
+# --- type checks of the models ----------------------------------------------------------
+
+
+def _check_value(value: Any, hint: Any, where: str) -> None:
+    origin = typing.get_origin(hint)
+    if hint is float:
+        # A float field never holds an int, a bool, NaN or infinity.
+        assert type(value) is float, where
+        assert isfinite(value), where
+    elif hint is int or hint is str:
+        assert type(value) is hint, where
+    elif hint is datetime:
+        assert type(value) is datetime, where
+        assert value.tzinfo is not None, where
+    elif origin is types.UnionType or origin is typing.Union:
+        args = typing.get_args(hint)
+        if value is None:
+            assert type(None) in args, where
+        else:
+            _check_value(value, next(arg for arg in args if arg is not type(None)), where)
+    elif origin is tuple:
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        assert type(value) is tuple, where
+        for index, item in enumerate(value):
+            _check_value(item, item_hint, f"{where}[{index}]")
+    elif dataclasses.is_dataclass(hint):
+        check_model(value, hint)
+    else:  # pragma: no cover - a new field type the check does not know
+        pytest.fail(f"unchecked type {hint!r} at {where}")
+
+
+def check_model(obj: Any, cls: type[Any]) -> None:
+    """Every field of a model (recursively) holds exactly its declared type."""
+    assert type(obj) is cls
+    hints = typing.get_type_hints(cls, vars(models))
+    for field in dataclasses.fields(cls):
+        _check_value(getattr(obj, field.name), hints[field.name], f"{cls.__name__}.{field.name}")
+
+
+def check_servers(servers: Any) -> None:
+    assert type(servers) is dict
+    for server_id, server in servers.items():
+        check_model(server, Server)
+        assert server_id == server.id > 0
+        assert server.name
+
+
+def _model_or_own_error(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except NezhaError:
+        return None
+
+
+# --- the parsers --------------------------------------------------------------------------
+
+
+@FUZZ
+@given(data=json_values | v0_envelopes)
+def test_v0_details(data: Any) -> None:
+    servers = _model_or_own_error(lambda: v0.parse_servers(data))
+    if servers is not None:
+        check_servers(servers)
+
+
+@FUZZ
+@given(server=_v0_server)
+def test_v0_one_server(server: dict[str, Any]) -> None:
+    """Straight at the server parser, past an envelope that would often refuse first."""
+    parsed = _model_or_own_error(lambda: v0.parse_server(server))
+    if parsed is not None:
+        check_model(parsed, Server)
+
+
+@FUZZ
+@given(
+    data=json_values | _envelope(st.lists(_v1_server, max_size=3) | json_values),
+    groups=st.dictionaries(st.integers(), st.lists(st.text(max_size=5), max_size=2).map(tuple)),
+)
+def test_v1v2_servers(data: Any, groups: dict[int, tuple[str, ...]]) -> None:
+    servers = _model_or_own_error(lambda: v1v2.parse_servers(v1v2.parse_envelope(data), groups))
+    if servers is not None:
+        check_servers(servers)
+        for server in servers.values():
+            assert server.groups == groups.get(server.id, ())
+
+
+@FUZZ
+@given(server=_v1_server)
+def test_v1v2_one_server(server: dict[str, Any]) -> None:
+    parsed = _model_or_own_error(lambda: v1v2.parse_server(server))
+    if parsed is not None:
+        check_model(parsed, Server)
+
+
+@FUZZ
+@given(data=json_values | _envelope(_groups_data | json_values))
+def test_v1v2_groups(data: Any) -> None:
+    groups = _model_or_own_error(lambda: v1v2.parse_groups(v1v2.parse_envelope(data)))
+    if groups is not None:
+        assert type(groups) is dict
+        for server_id, names in groups.items():
+            assert type(server_id) is int
+            assert type(names) is tuple
+            assert names
+            assert all(type(name) is str and name for name in names)
+
+
+@FUZZ
+@given(
+    data=json_values
+    | st.fixed_dictionaries(
+        {"now": st.integers(min_value=-(2**63), max_value=2**64 - 1) | json_values},
+        optional={"online": json_values, "servers": st.lists(_v1_server, max_size=3)},
+    )
+)
+def test_v1v2_frame(data: Any) -> None:
+    frame = _model_or_own_error(lambda: v1v2.parse_frame(data, {}))
+    if frame is not None:
+        now, servers = frame
+        assert type(now) is datetime
+        assert now.tzinfo is not None
+        check_servers(servers)
+
+
+@FUZZ
+@given(
+    data=json_values
+    | _envelope(
+        st.fixed_dictionaries({}, optional={"token": json_values, "expire": _rfc3339ish})
+        | json_values
+    )
+)
+def test_v1v2_login(data: Any) -> None:
+    login = _model_or_own_error(lambda: v1v2.parse_login(v1v2.parse_envelope(data)))
+    if login is not None:
+        token, expire = login
+        assert type(token) is str
+        assert token
+        assert expire is None or (type(expire) is datetime and expire.tzinfo is not None)
+
+
+@FUZZ
+@given(
+    data=json_values
+    | _envelope(st.fixed_dictionaries({}, optional={"version": json_values}) | json_values)
+)
+def test_v1v2_setting(data: Any) -> None:
+    version = _model_or_own_error(lambda: v1v2.parse_setting_version(v1v2.parse_envelope(data)))
+    assert version is None or type(version) is str
+
+
+@FUZZ
+@given(text=_rfc3339ish)
+def test_time_parsing(text: str) -> None:
+    when = _model_or_own_error(lambda: v1v2.parse_time(text))
+    assert when is None or (type(when) is datetime and when.utcoffset() is not None)
+
+
+@FUZZ
+@given(text=st.text(max_size=20))
+def test_time_parsing_unicode_digits(text: str) -> None:
+    """Digits of other scripts match ``\\d``; they must not slip past as a wrong type."""
+    arabic = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    for candidate in (text, "2024-05-01T10:20:30Z".translate(arabic)):
+        when = _model_or_own_error(lambda value=candidate: v1v2.parse_time(value))
+        assert when is None or type(when) is datetime
+
+
+def test_models_checked_by_fuzz() -> None:
+    """The type check knows every model the parsers return (a new field must be covered)."""
+    for cls in (Server, ServerHost, ServerStatus, Temperature):
+        hints = typing.get_type_hints(cls, vars(models))
+        assert {field.name for field in dataclasses.fields(cls)} == hints.keys()
+    sample = v0.parse_server({"id": 1, "status": {"Temperatures": [{"Name": "a"}]}})
+    check_model(sample, Server)
+    assert sample.status.temperatures[0].celsius == 0.0
+
+
+# --- through the real client over HTTP -----------------------------------------------------
+
+
+@pytest.fixture
+async def session() -> AsyncGenerator[ClientSession]:
+    async with ClientSession() as client_session:
+        yield client_session
+
+
+def _serve(dashboard: FakeDashboard, body: bytes, status: int = 200) -> None:
+    async def hook(request: web.Request) -> web.Response:
+        return web.Response(body=body, status=status, content_type="application/json")
+
+    dashboard.hook = hook
+
+
+@pytest.mark.parametrize("flavor", [DashboardFlavor.V0, DashboardFlavor.V2])
+async def test_fuzz_through_the_client(
+    session: ClientSession, dashboard: FakeDashboard, flavor: DashboardFlavor
+) -> None:
+    """Hostile bodies over real HTTP: a snapshot of typed models or a ``NezhaError``.
+
+    Drawn with ``find``-free manual sampling so that hypothesis does not have to run an event
+    loop per example (it cannot, inside an async test).
+    """
+    client = NezhaClient(session, dashboard.url, TOKEN, flavor=flavor)
+    strategy = (
+        v0_envelopes
+        if flavor is DashboardFlavor.V0
+        else _envelope(st.lists(_v1_server, max_size=3) | json_values)
+    )
+    bodies: list[bytes] = []
+
+    @settings(
+        max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
+    @given(payload=strategy | json_values)
+    def collect(payload: Any) -> None:
+        bodies.append(orjson.dumps(payload))
+
+    collect()
+    # One answer that must parse, so the happy path is always among the outcomes.
+    bodies.append(
+        b'{"code":0,"message":"success","result":[{"id":1,"name":"a"}]}'
+        if flavor is DashboardFlavor.V0
+        else b'{"success":true,"data":[{"id":1,"name":"a"}]}'
+    )
+    # Not JSON at all, or JSON cut short: the usual proxy and network failures.
+    bodies += [b"", b"\xff\xfe", b'{"code":0,"result":[{"id":1,', b"nul", b"1e999", b"[" * 5000]
+    bodies.append(
+        json.dumps({"code": 0, "result": [{"id": 1, "status": {"CPU": 1e308 * 10}}]}).encode()
+    )
+    outcomes: set[str] = set()
+    for body in bodies:
+        _serve(dashboard, body)
+        # Groups are cached per client: start each body afresh so both routes see it.
+        client._groups_read_at = None
+        try:
+            snapshot = await client.async_get_servers()
+        except NezhaError as err:
+            outcomes.add(type(err).__name__)
+            continue
+        assert type(snapshot) is DashboardSnapshot
+        check_servers(snapshot.servers)
+        outcomes.add("snapshot")
+    assert "snapshot" in outcomes
+    assert len(outcomes) > 1
