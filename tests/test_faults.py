@@ -564,3 +564,45 @@ async def test_certificate_becomes_untrusted_while_running(
     await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert "TLS certificate" in str(entry.reason)
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param({"MemUsed": 1e308}, id="integral_float_beyond_uint64"),
+        pytest.param({"MemUsed": 2**64 - 1, "NetInTransfer": 2**64 - 1}, id="uint64_max"),
+        pytest.param({"CPU": -5, "MemUsed": -1, "Load1": 1e300}, id="negative_and_huge"),
+    ],
+)
+async def test_extreme_numbers_never_break_a_refresh(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    clock: Clock,
+    status: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Numbers of the right type but absurd size: a refused answer or shown values, never an
+    exception inside a listener (which would stop every other entity from updating)."""
+    payload = load_fixture_json("v0_details_example.json")
+    payload["result"][0]["status"].update(status)
+    payload["result"][0]["host"]["MemTotal"] = 1
+    payload["result"][1]["name"] = "Renamed"
+    dashboard.hook = _v0(payload, clock)
+    await _refresh(hass, freezer)
+    coordinator = init_integration.runtime_data.coordinator
+    if coordinator.last_update_success:
+        # Every listener ran: the last device in line was renamed too.
+        device = dr.async_get(hass).async_get_device_by_identifier(
+            (DOMAIN, f"{init_integration.entry_id}_2"), init_integration.entry_id
+        )
+        assert device is not None
+        assert device.name == "Renamed"
+        assert hass.states.get(CPU).state == str(float(payload["result"][0]["status"]["CPU"]))
+    else:
+        assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    assert "Unexpected error" not in caplog.text
+    dashboard.hook = None
+    await _refresh(hass, freezer)
+    assert hass.states.get(CPU).state == "17.33"

@@ -131,8 +131,8 @@ async def test_stream_drops_then_polls_then_comes_back(
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
     # The stream task never ends, so wait for the poll itself rather than all background tasks.
     await _wait_for(lambda: streaming.requests["/api/v1/server"] == polled + 1, 5.0)
-    await hass.async_block_till_done()
-    assert hass.states.get(ONLINE).state == STATE_OFF
+    # The dashboard has the request; its answer may still be on the way back under load.
+    await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 5.0)
 
     # The stream is back: one new connection, polling stops, frames drive the state again.
     streaming.stream_enabled = True

@@ -22,15 +22,20 @@ def wrong(what: str, key: str) -> NezhaResponseError:
     return NezhaResponseError(f"field '{key}' is not {what}")
 
 
+# The dashboard's integers are Go int64/uint64; beyond that (orjson reads such a literal as a
+# float) a number is corrupt, and arithmetic on it could overflow a float later.
+_INT_LIMIT = 2**64
+
+
 def get_int(obj: JsonObject, key: str) -> int:
     """Read an integer; floats with an integral value are accepted."""
     value = obj.get(key)
     if value is None:
         return 0
-    if type(value) is int:
-        return value
     if type(value) is float and isfinite(value) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if type(value) is int and -_INT_LIMIT < value < _INT_LIMIT:
+        return value
     raise wrong("an integer", key)
 
 
