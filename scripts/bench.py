@@ -1,15 +1,18 @@
 """Benchmark: what a refresh costs inside a real Home Assistant, from 10 to 5000 servers.
 
-    scripts/bench [--sizes 10 100 1000 5000] [--refreshes 3] [--stream-seconds 60]
+    scripts/bench [--sizes 10 100 1000 5000] [--refreshes 3] [--stream-seconds 60] [--uncapped]
 
 For each size the fake dashboard serves that many servers over loopback (v0 API) and a real
 Home Assistant instance loads the integration. Per refresh (values move between refreshes):
 requests made, bytes received, parse time (JSON decode and models), the total from the
 response's last byte to every state written, and in the same run the floor: the same states,
-with the same values, written straight through ``hass.states.async_set``. Also: config entry
-setup time, memory per server (tracemalloc, in a separate setup so timings stay clean), the
-longest event-loop stall during a refresh, and for the v2 stream the CPU time per minute at
-1000 servers with 2-second frames. Prints tables; asserts nothing.
+with the same values, written straight through ``hass.states.async_set``. A second floor,
+"entity floor", is the same transition written by the integration's entities themselves
+(``async_write_ha_state``) with no refresh around it: the least any integration built on
+entities can cost. Also: config entry setup time, memory per server (tracemalloc, in a
+separate setup so timings stay clean), the longest event-loop stall during a refresh, and for
+the v2 stream the CPU time per minute at 1000 servers with 2-second frames. Prints tables;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -207,6 +210,7 @@ class SizeResult:
     floor: list[float] = field(default_factory=list)
     stall: list[float] = field(default_factory=list)
     floor_stall: list[float] = field(default_factory=list)
+    entity_floor: list[float] = field(default_factory=list)
 
 
 async def measure_size(size: int, refreshes: int) -> SizeResult:  # noqa: PLR0915
@@ -226,6 +230,11 @@ async def measure_size(size: int, refreshes: int) -> SizeResult:  # noqa: PLR091
             coordinator = entry.runtime_data.coordinator
             ids = entity_ids(hass, entry)
             result.entities = len(ids)
+            entities = [
+                entity
+                for platform in entity_platform.async_get_platforms(hass, DOMAIN)
+                for entity in platform.entities.values()
+            ]
             for _ in range(refreshes):
                 fake.tick(1)
                 before = snapshot_states(hass, ids)
@@ -253,6 +262,17 @@ async def measure_size(size: int, refreshes: int) -> SizeResult:  # noqa: PLR091
                 await hass.async_block_till_done()
                 result.floor.append(time.perf_counter() - start)
                 result.floor_stall.append(await meter.stop())
+
+                # Home Assistant's entity floor: the same transition written by the entities
+                # themselves, without the integration's refresh around it.
+                write_states(hass, before)
+                await hass.async_block_till_done()
+                gc.collect()
+                start = time.perf_counter()
+                for entity in entities:
+                    entity.async_write_ha_state()
+                await hass.async_block_till_done()
+                result.entity_floor.append(time.perf_counter() - start)
             await hass.config_entries.async_unload(entry.entry_id)
     finally:
         probe.remove()
@@ -337,16 +357,18 @@ async def run(args: argparse.Namespace) -> None:
     print(f"Per refresh (median of {args.refreshes}; v0 API over loopback)")
     header = (
         "| servers | entities | requests | bytes received | parse ms | total ms | floor ms |"
-        " ratio | per server µs | longest stall ms (floor) |"
+        " ratio | entity floor ms | ratio to it | per server µs | longest stall ms (floor) |"
     )
     print(header)
-    print("|---:" * 10 + "|")
+    print("|---:" * 12 + "|")
     for item in results:
         total, floor = statistics.median(item.total), statistics.median(item.floor)
+        entity_floor = statistics.median(item.entity_floor)
         print(
             f"| {item.size} | {item.entities} | {statistics.median(item.requests):g} |"
             f" {statistics.median(item.received):,.0f} | {_ms(item.parse):.1f} |"
             f" {total * 1000:.1f} | {floor * 1000:.1f} | {total / floor:.2f} |"
+            f" {entity_floor * 1000:.1f} | {total / entity_floor:.2f} |"
             f" {total / item.size * 1e6:.0f} |"
             f" {_ms(item.stall):.1f} ({_ms(item.floor_stall):.1f}) |"
         )

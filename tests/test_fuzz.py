@@ -42,7 +42,7 @@ from fake_dashboard import FakeDashboard
 
 from .conftest import TOKEN
 
-FUZZ = settings(max_examples=300, deadline=None)
+FUZZ = settings(max_examples=200, deadline=None)
 
 # Numbers as JSON can carry them: orjson gives int (up to 64 bits), float, and for larger
 # integers a float too; a hostile peer can also send values outside any sane range.

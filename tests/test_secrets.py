@@ -169,7 +169,7 @@ async def test_secret_never_leaks(
 
 
 def test_tls_verification_on_by_default() -> None:
-    """The form that takes a URL (reconfigure reuses it) offers certificate checking on."""
+    """The form that takes a URL (setup and reconfigure) offers certificate checking on."""
     marker = next(key for key in FIRST_STEP_SCHEMA.schema if key == CONF_VERIFY_SSL)
     assert marker.default() is True
     assert FIRST_STEP_SCHEMA({CONF_URL: "https://example.com", CONF_TOKEN: "t"})[CONF_VERIFY_SSL]

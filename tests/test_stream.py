@@ -11,10 +11,13 @@ import time
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
+from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from custom_components.nezha.api import NezhaError
 from custom_components.nezha.api.stream import BACKOFF_MAX, backoff_delay
+from custom_components.nezha.api.v1v2 import parse_frame, parse_frame_activity
 from custom_components.nezha.coordinator import NezhaDataUpdateCoordinator
 from fake_dashboard import FakeDashboard
 
@@ -140,3 +143,36 @@ async def test_stream_drops_then_polls_then_comes_back(
     assert coordinator.update_interval is None
     streaming.agent_reconnect(1)
     await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_ON, 2.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+        | st.floats(allow_nan=False)
+        | st.text(max_size=30)
+        | st.sampled_from(["2026-11-24T12:00:00.123456789+08:00", "0001-01-01T00:00:00Z"]),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(["now", "servers", "id", "last_active", "x"]), children, max_size=4
+            )
+        ),
+        max_leaves=16,
+    )
+)
+def test_frame_activity_agrees_with_the_full_parse(data: object) -> None:
+    """The cheap reading of a frame fails exactly when the full one does, and agrees with it."""
+    try:
+        now, activity = parse_frame_activity(data)
+    except NezhaError:
+        activity = None
+    try:
+        full_now, servers = parse_frame(data, {})
+    except NezhaError:
+        return
+    assert activity is not None
+    assert now == full_now
+    assert activity == {server_id: server.last_active for server_id, server in servers.items()}

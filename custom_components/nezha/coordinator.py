@@ -190,11 +190,14 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         Every live entity asks this on every update; the answer is worked out once per
         snapshot for all servers, so each question is a set lookup.
         """
-        snapshot = self.data
+        return server_id in self._online_in(self.data)
+
+    def _online_in(self, snapshot: DashboardSnapshot) -> frozenset[int]:
+        """The online servers of ``snapshot``, kept for the latest one."""
         if self._online_of is not snapshot:
             self._online = self._online_ids(snapshot)
             self._online_of = snapshot
-        return server_id in self._online
+        return self._online
 
     # --- live push from /api/v1/ws/server (v1/v2) ----------------------------------------
 
@@ -203,7 +206,13 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         """Hold the dashboard's server stream while the entry is loaded (v1/v2 only)."""
         if self.client.flavor in (None, DashboardFlavor.V0):
             return
-        self.stream = NezhaStream(session, self.client, self._async_on_frame, self._async_on_stream)
+        self.stream = NezhaStream(
+            session,
+            self.client,
+            self._async_on_frame,
+            self._async_on_stream,
+            is_due=self._frame_due,
+        )
         self.config_entry.async_create_background_task(
             self.hass, self.stream.run(), name=f"{DOMAIN} {self.config_entry.title} stream"
         )
@@ -219,6 +228,35 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         LOGGER.debug("Server stream down: polling every %s", self.poll_interval)
         self.update_interval = self.poll_interval
         self._schedule_refresh()
+
+    def _frame_due(self, now: datetime, activity: dict[int, datetime | None]) -> bool:
+        """Whether a frame must be read in full.
+
+        It must when it is the first, the interval is over, or who is listed or online
+        changed; finding that out costs a fraction of building the models.
+        """
+        previous = self.data
+        if (
+            previous is None
+            or self.hass.loop.time() - self._last_push >= self.poll_interval.total_seconds()
+        ):
+            return True
+        groups = self.client.groups
+        listed = {
+            server_id
+            for server_id in activity
+            if not self.tags or not self.tags.isdisjoint(groups.get(server_id, ()))
+        }
+        if listed != previous.servers.keys():
+            return True
+        threshold = self.online_threshold
+        online = {
+            server_id
+            for server_id in listed
+            if (last := activity[server_id]) is not None
+            and (now - last).total_seconds() <= threshold
+        }
+        return online != self._online_in(previous)
 
     @callback
     def _async_on_frame(self, now: datetime, servers: dict[int, Server]) -> None:
@@ -247,7 +285,7 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         loop_now = self.hass.loop.time()
         if (
             previous is None
-            or self._online_ids(snapshot) != self._online_ids(previous)
+            or self._online_ids(snapshot) != self._online_in(previous)
             or snapshot.servers.keys() != previous.servers.keys()
             or loop_now - self._last_push >= self.poll_interval.total_seconds()
         ):

@@ -200,8 +200,11 @@ def async_add_server_entities[DescriptionT: EntityDescription](
         servers = coordinator.data.servers
         new: dict[int, list[Entity]] = {}
         # By id, so that servers sharing a name get the same entity ids on every install,
-        # whatever order the dashboard lists them in.
-        for server in sorted(servers.values(), key=_by_id):
+        # whatever order the dashboard lists them in; only servers with something to add.
+        for server in sorted(
+            (server for server in servers.values() if pending.get(server.id, all_descriptions)),
+            key=_by_id,
+        ):
             waiting = pending.get(server.id, all_descriptions)
             if not waiting:
                 continue

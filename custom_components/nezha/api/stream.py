@@ -8,7 +8,7 @@ in the URL. No ``Origin`` header is sent: the dashboard accepts that, and a wron
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 import logging
 import random
@@ -30,13 +30,9 @@ BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 300.0
 
 type FrameCallback = Callable[[datetime, dict[int, Server]], None]
+# Given a frame's clock and each server's last report: whether the full frame is wanted.
+type DueCallback = Callable[[datetime, dict[int, datetime | None]], bool]
 type StateCallback = Callable[[bool], None]
-
-
-def _parse_frame(
-    text: str, groups: Mapping[int, tuple[str, ...]]
-) -> tuple[datetime, dict[int, Server]]:
-    return v1v2.parse_frame(orjson.loads(text), groups)
 
 
 def backoff_delay(attempt: int, rng: random.Random) -> float:
@@ -56,6 +52,7 @@ class NezhaStream:
         on_frame: FrameCallback,
         on_state: StateCallback,
         *,
+        is_due: DueCallback = lambda _, __: True,
         receive_timeout: float = RECEIVE_TIMEOUT,
         rng: random.Random | None = None,
     ) -> None:
@@ -64,6 +61,7 @@ class NezhaStream:
         self._client = client
         self._on_frame = on_frame
         self._on_state = on_state
+        self._is_due = is_due
         self._receive_timeout = receive_timeout
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self.connected = False
@@ -101,12 +99,14 @@ class NezhaStream:
             async for message in ws:
                 if message.type is not aiohttp.WSMsgType.TEXT:
                     break
-                now, servers = await offload(
-                    len(message.data), _parse_frame, message.data, self._client.groups
-                )
+                size = len(message.data)
+                data = await offload(size, orjson.loads, message.data)
+                now, activity = v1v2.parse_frame_activity(data)
                 delivered = True
                 self._set_connected(True)
-                self._on_frame(now, servers)
+                if self._is_due(now, activity):
+                    now, servers = await offload(size, v1v2.parse_frame, data, self._client.groups)
+                    self._on_frame(now, servers)
         return delivered
 
     def _set_connected(self, connected: bool) -> None:

@@ -216,21 +216,42 @@ def parse_frame(
     data: Any, groups: Mapping[int, tuple[str, ...]]
 ) -> tuple[datetime, dict[int, Server]]:
     """Parse one websocket frame: the dashboard's clock (``now``, ms) and the servers."""
-    if type(data) is not dict:
-        raise NezhaResponseError("a stream frame is not an object")
-    now_ms = get_int(data, "now")
-    if now_ms <= 0:
-        raise NezhaResponseError("a stream frame has no 'now'")
-    try:
-        now = datetime.fromtimestamp(now_ms / 1000, UTC)
-    except (OverflowError, OSError, ValueError) as err:
-        raise NezhaResponseError("a stream frame's 'now' is out of range") from err
+    now = _frame_now(data)
     servers: dict[int, Server] = {}
     for item in get_object_list(data, "servers"):
         server_id = get_int(item, "id")
         server = parse_server(item, groups.get(server_id, ()))
         servers[server.id] = server
     return now, servers
+
+
+def _frame_now(data: Any) -> datetime:
+    """The dashboard's clock of a frame (``now``, ms)."""
+    if type(data) is not dict:
+        raise NezhaResponseError("a stream frame is not an object")
+    now_ms = get_int(data, "now")
+    if now_ms <= 0:
+        raise NezhaResponseError("a stream frame has no 'now'")
+    try:
+        return datetime.fromtimestamp(now_ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError) as err:
+        raise NezhaResponseError("a stream frame's 'now' is out of range") from err
+
+
+def parse_frame_activity(data: Any) -> tuple[datetime, dict[int, datetime | None]]:
+    """Only the clock and each server's last report: enough to tell who is online.
+
+    Most frames change nothing but numbers, which are written at most once per interval;
+    this lets those frames skip building full models.
+    """
+    now = _frame_now(data)
+    activity: dict[int, datetime | None] = {}
+    for item in get_object_list(data, "servers"):
+        server_id = get_int(item, "id")
+        if server_id <= 0:
+            raise NezhaResponseError("server without a valid id")
+        activity[server_id] = get_time(item, "last_active")
+    return now, activity
 
 
 def parse_login(data: Any) -> tuple[str, datetime | None]:
