@@ -23,6 +23,7 @@ from custom_components.nezha.api import (
     ServerHost,
     ServerStatus,
     normalize_url,
+    v0 as v0_module,
 )
 from fake_dashboard import FakeDashboard
 
@@ -288,3 +289,11 @@ def test_normalize_url(url: str, expected: str) -> None:
 def test_invalid_urls(url: str) -> None:
     with pytest.raises(NezhaInvalidUrlError):
         normalize_url(url)
+
+
+@pytest.mark.parametrize("code", [False, True, "0", 0.0, None])
+def test_v0_code_must_be_an_integer(code: object) -> None:
+    """JSON false equals 0 in Python; only the integer 0 is success."""
+    with pytest.raises(NezhaResponseError):
+        v0_module.parse_envelope({"code": code, "message": "success", "result": []})
+    assert v0_module.parse_envelope({"code": 0, "result": []}) == []

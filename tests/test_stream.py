@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable
+import contextlib
 from datetime import timedelta
+import json
 import random
 import time
 
+import aiohttp
+from aiohttp import web
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
@@ -15,14 +19,19 @@ from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.nezha.api import NezhaError
+from custom_components.nezha.api import (
+    DashboardFlavor,
+    NezhaClient,
+    NezhaError,
+    stream as stream_module,
+)
 from custom_components.nezha.api.stream import BACKOFF_MAX, backoff_delay
 from custom_components.nezha.api.v1v2 import parse_frame, parse_frame_activity
 from custom_components.nezha.coordinator import NezhaDataUpdateCoordinator
 from fake_dashboard import FakeDashboard
 
 from .conftest import Clock, setup_entry
-from .test_v1v2 import _entry, _start
+from .test_v1v2 import V2_TOKEN, _entry, _start
 
 ONLINE = "binary_sensor.server1_online"
 CPU = "sensor.server1_cpu_usage"
@@ -176,3 +185,53 @@ def test_frame_activity_agrees_with_the_full_parse(data: object) -> None:
     assert activity is not None
     assert now == full_now
     assert activity == {server_id: server.last_active for server_id, server in servers.items()}
+
+
+@pytest.mark.parametrize(("stable_after", "expected"), [(30.0, [0, 1, 2, 3]), (0.0, [0, 0, 0, 0])])
+async def test_backoff_resets_only_after_a_stable_connection(
+    clock: Clock,
+    socket_enabled: None,
+    monkeypatch: pytest.MonkeyPatch,
+    stable_after: float,
+    expected: list[int],
+) -> None:
+    """A stream that closes right after its first frame (or a bad one) keeps backing off."""
+    fake = await _start(clock, "v2")
+
+    connections = 0
+
+    async def one_good_frame_then_close(request: web.Request) -> web.StreamResponse | None:
+        nonlocal connections
+        if not request.path.endswith("/ws/server"):
+            return None
+        connections += 1
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"now": int(clock.now * 1000), "servers": []}))
+        if connections % 2:
+            await ws.send_str("garbage")
+        await ws.close()
+        return ws
+
+    fake.hook = one_good_frame_then_close
+    attempts: list[int] = []
+
+    def recording_backoff(attempt: int, rng: random.Random) -> float:
+        attempts.append(attempt)
+        return 0.01
+
+    monkeypatch.setattr(stream_module, "backoff_delay", recording_backoff)
+    monkeypatch.setattr(stream_module, "STABLE_AFTER", stable_after)
+    async with aiohttp.ClientSession() as session:
+        client = NezhaClient(session, fake.url, V2_TOKEN, flavor=DashboardFlavor.V2)
+        stream = stream_module.NezhaStream(session, client, lambda _, __: None, lambda _: None)
+        task = asyncio.get_running_loop().create_task(stream.run())
+        try:
+            await _wait_for(lambda: len(attempts) >= 4)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    await fake.stop()
+    assert attempts[:4] == expected
+    assert stream.connects >= 4

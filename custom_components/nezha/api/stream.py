@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 import logging
 import random
+import time
 from typing import Final
 
 import aiohttp
@@ -28,6 +29,8 @@ _LOGGER = logging.getLogger(__name__)
 RECEIVE_TIMEOUT: Final = 10.0
 BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 300.0
+# A connection that delivered frames this long resets the back-off.
+STABLE_AFTER: Final = 30.0
 
 type FrameCallback = Callable[[datetime, dict[int, Server]], None]
 # Given a frame's clock and each server's last report: whether the full frame is wanted.
@@ -66,28 +69,34 @@ class NezhaStream:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self.connected = False
         self.connects = 0
+        # When the current connection delivered its first frame (monotonic), if it did.
+        self._delivering_since: float | None = None
 
     async def run(self) -> None:
         """Connect, read frames, and reconnect with back-off until cancelled."""
         attempt = 0
         while True:
+            self._delivering_since = None
             try:
-                if await self._run_once():
-                    attempt = 0
+                await self._run_once()
             except (aiohttp.ClientError, TimeoutError, NezhaError, ValueError) as err:
                 _LOGGER.debug(
                     "Server stream of %s failed: %s", self._client.url, type(err).__name__
                 )
+            since = self.delivering_since()
+            if since is not None and time.monotonic() - since >= STABLE_AFTER:
+                # Only a connection that carried frames for a while earns a quick reconnect;
+                # one that breaks right after its first frame keeps backing off.
+                attempt = 0
             self._set_connected(False)
             delay = backoff_delay(attempt, self._rng)
             attempt += 1
             _LOGGER.debug("Reconnecting the server stream in %.1f s", delay)
             await asyncio.sleep(delay)
 
-    async def _run_once(self) -> bool:
-        """One connection; True when it delivered at least one frame."""
+    async def _run_once(self) -> None:
+        """One connection, until it closes or fails."""
         headers = await self._client.async_auth_headers()
-        delivered = False
         async with self._session.ws_connect(
             self._client.api_url(STREAM_PATH),
             headers=headers,
@@ -102,12 +111,16 @@ class NezhaStream:
                 size = len(message.data)
                 data = await offload(size, orjson.loads, message.data)
                 now, activity = v1v2.parse_frame_activity(data)
-                delivered = True
+                if self._delivering_since is None:
+                    self._delivering_since = time.monotonic()
                 self._set_connected(True)
                 if self._is_due(now, activity):
                     now, servers = await offload(size, v1v2.parse_frame, data, self._client.groups)
                     self._on_frame(now, servers)
-        return delivered
+
+    def delivering_since(self) -> float | None:
+        """When the current (or last) connection delivered its first frame, if it did."""
+        return self._delivering_since
 
     def _set_connected(self, connected: bool) -> None:
         if connected != self.connected:

@@ -105,6 +105,9 @@ def parse_envelope(data: Any) -> list[JsonObject]:
     if type(data) is not dict or "code" not in data:
         raise NezhaNotDashboardError("the JSON answer is not a Nezha API envelope")
     code = data["code"]
+    if type(code) is not int:
+        # JSON false would equal 0 in Python: only the integer means success.
+        raise NezhaResponseError("the dashboard's 'code' is not a number")
     if code == _CODE_FORBIDDEN:
         raise NezhaAuthError("the dashboard refused the API token")
     if code != 0:
