@@ -28,6 +28,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"  # a throw-away local login, printed for the newcomer
 DASHBOARD_TOKEN = "demo-token"
+V2_DASHBOARD_TOKEN = "nzp_demo-token"
 ONBOARDING_EXTRAS = frozenset({"google_translate", "met", "radio_browser"})
 DEMO_SERVERS = 6  # four live, one offline for an hour, one that never reported
 
@@ -66,6 +67,8 @@ class Stack:
     dashboard_port: int = 8008
     # Values that stay put, so that a test can compare them exactly.
     still: bool = False
+    # The dashboard line the demo dashboard speaks (v0, v1 or v2).
+    flavor: str = "v0"
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[TextIO] = field(default_factory=list)
 
@@ -73,6 +76,11 @@ class Stack:
     def hass_url(self) -> str:
         """Where Home Assistant answers."""
         return f"http://127.0.0.1:{self.hass_port}"
+
+    @property
+    def token(self) -> str:
+        """The token that goes into the config flow (v2: a personal token)."""
+        return V2_DASHBOARD_TOKEN if self.flavor == "v2" else DASHBOARD_TOKEN
 
     @property
     def dashboard_url(self) -> str:
@@ -146,7 +154,8 @@ class Stack:
         """Start the demo dashboard, then Home Assistant."""
         self.prepare_config()
         dashboard = ["-m", "fake_dashboard", "--port", str(self.dashboard_port)]
-        dashboard += ["--servers", str(DEMO_SERVERS), "--token", DASHBOARD_TOKEN]
+        dashboard += ["--servers", str(DEMO_SERVERS), "--token", self.token]
+        dashboard += ["--flavor", self.flavor]
         if self.still:
             dashboard.append("--still")
         self._spawn("dashboard", dashboard)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 import math
 from pathlib import Path
 import socket
@@ -23,7 +24,6 @@ from typing import Any
 import aiohttp
 
 from scripts.demo_stack import (
-    DASHBOARD_TOKEN,
     DEMO_PASSWORD,
     DEMO_USER,
     HassClient,
@@ -53,16 +53,61 @@ def free_port() -> int:
         return port
 
 
-async def served(session: aiohttp.ClientSession, url: str) -> tuple[list[dict[str, Any]], float]:
-    """The dashboard's details of all servers and its clock (the HTTP Date header)."""
-    async with session.get(
-        f"{url}/api/v1/server/details", headers={"Authorization": DASHBOARD_TOKEN}
-    ) as response:
+async def served(
+    stack: Stack, session: aiohttp.ClientSession
+) -> tuple[list[dict[str, Any]], float]:
+    """The dashboard's servers in v0's shape, and its clock (the HTTP Date header)."""
+    v0 = stack.flavor == "v0"
+    path, auth = (
+        ("/api/v1/server/details", stack.token)
+        if v0
+        else ("/api/v1/server", f"Bearer {stack.token}")
+    )
+    async with session.get(stack.dashboard_url + path, headers={"Authorization": auth}) as response:
         body = await response.json()
         date = response.headers["Date"]
-    from email.utils import parsedate_to_datetime  # noqa: PLC0415
+    now = parsedate_to_datetime(date).timestamp()
+    if v0:
+        return body["result"], now
+    return [_as_v0(server) for server in body.get("data", [])], now
 
-    return body["result"], parsedate_to_datetime(date).timestamp()
+
+def _as_v0(server: dict[str, Any]) -> dict[str, Any]:
+    """A v1/v2 server (snake_case, omitempty, RFC 3339) in the v0 shape ``compare`` reads."""
+    host, state = server.get("host", {}), server.get("state", {})
+    last = datetime.fromisoformat(server.get("last_active", "0001-01-01T00:00:00Z"))
+    return {
+        "id": server["id"],
+        "name": server.get("name", ""),
+        "last_active": last.timestamp() if last.year > 1 else 0,
+        "ipv4": server.get("geoip", {}).get("ip", {}).get("ipv4_addr", ""),
+        "host": {v0_key: host.get(key, 0) for key, v0_key in _HOST_KEYS.items()},
+        "status": {v0_key: state.get(key, 0) for key, v0_key in _STATE_KEYS.items()},
+    }
+
+
+_HOST_KEYS = {
+    "platform": "Platform",
+    "platform_version": "PlatformVersion",
+    "version": "Version",
+    "mem_total": "MemTotal",
+    "disk_total": "DiskTotal",
+    "boot_time": "BootTime",
+}
+_STATE_KEYS = {
+    "cpu": "CPU",
+    "mem_used": "MemUsed",
+    "disk_used": "DiskUsed",
+    "swap_used": "SwapUsed",
+    "net_in_speed": "NetInSpeed",
+    "net_out_speed": "NetOutSpeed",
+    "net_in_transfer": "NetInTransfer",
+    "net_out_transfer": "NetOutTransfer",
+    "load_1": "Load1",
+    "tcp_conn_count": "TcpConnCount",
+    "udp_conn_count": "UdpConnCount",
+    "process_count": "ProcessCount",
+}
 
 
 def close(actual: str, expected: float, what: str) -> None:
@@ -85,10 +130,10 @@ async def config_flow(hass: HassClient, stack: Stack) -> dict[str, Any]:
     result = await hass.continue_flow(flow_id, fields)
     check(result.get("errors") == {"token": "invalid_auth"}, f"wrong token: {result}")
     result = await hass.continue_flow(
-        flow_id, {**fields, "url": f"http://127.0.0.1:{free_port()}", "token": DASHBOARD_TOKEN}
+        flow_id, {**fields, "url": f"http://127.0.0.1:{free_port()}", "token": stack.token}
     )
     check(result.get("errors") == {"url": "cannot_connect"}, f"closed port: {result}")
-    result = await hass.continue_flow(flow_id, {**fields, "token": DASHBOARD_TOKEN})
+    result = await hass.continue_flow(flow_id, {**fields, "token": stack.token})
     check(result["type"] == "create_entry", f"valid input: {result}")
     check(result["title"] == "127.0.0.1", f"entry title: {result['title']}")
     return result
@@ -96,7 +141,7 @@ async def config_flow(hass: HassClient, stack: Stack) -> dict[str, Any]:
 
 async def compare(hass: HassClient, stack: Stack, session: aiohttp.ClientSession) -> int:
     """Compare devices and states with the dashboard; the number of states compared."""
-    servers, now = await served(session, stack.dashboard_url)
+    servers, now = await served(stack, session)
     entries, devices, entities = await hass.ws(
         {"type": "config_entries/get", "domain": "nezha"},
         {"type": "config/device_registry/list"},
@@ -170,7 +215,43 @@ async def compare(hass: HassClient, stack: Stack, session: aiohttp.ClientSession
         compared += len(expected) + 2
     check(state(f"{entry_id}_servers_total") == str(len(servers)), "servers total")
     check(state(f"{entry_id}_servers_online") == str(online_count), "servers online")
+    if stack.flavor != "v0":
+        compared += await compare_services(stack, session, entry_id, state)
     return compared + 2
+
+
+async def compare_services(
+    stack: Stack, session: aiohttp.ClientSession, entry_id: str, state: Any
+) -> int:
+    """Service monitors and traffic cycles (v1/v2) against ``/api/v1/service``."""
+    async with session.get(
+        stack.dashboard_url + "/api/v1/service",
+        headers={"Authorization": f"Bearer {stack.token}"},
+    ) as response:
+        data = (await response.json())["data"]
+    services = data.get("services", {})
+    check(bool(services), "the demo dashboard serves no services")
+    compared = 0
+    for service_id, item in services.items():
+        prefix = f"{entry_id}_service_{service_id}_"
+        checks = item["current_up"] + item["current_down"]
+        share = item["current_up"] * 100 / checks
+        up = "on" if share > 80 else "off"
+        check(state(prefix + "up") == up, f"{item['service_name']} up: {state(prefix + 'up')}")
+        total = item["total_up"] + item["total_down"]
+        close(state(prefix + "availability"), round(item["total_up"] * 100 / total, 2), "avail")
+        compared += 2
+    for rule_id, rule in data.get("cycle_transfer_stats", {}).items():
+        for server_id, used in rule.get("transfer", {}).items():
+            prefix = f"{entry_id}_{server_id}_cycle_{rule_id}_"
+            close(state(prefix + "transfer"), used / GIB, f"{rule['name']} transfer")
+            close(
+                state(prefix + "quota_used"),
+                round(used * 100 / rule["max"], 2),
+                f"{rule['name']} quota used",
+            )
+            compared += 2
+    return compared
 
 
 async def refreshes(hass: HassClient, entry_id: str, server_id: int) -> None:
@@ -206,6 +287,7 @@ async def run(args: argparse.Namespace) -> None:
             hass_port=free_port(),
             dashboard_port=free_port(),
             still=True,
+            flavor=args.flavor,
         )
         try:
             async with asyncio.timeout(args.timeout), aiohttp.ClientSession() as session:
@@ -235,7 +317,8 @@ async def run(args: argparse.Namespace) -> None:
         codes = stack.stop()
         check(codes.get("hass") == 0, f"Home Assistant exit code {codes.get('hass')}")
     print(
-        f"end-to-end passed: onboarding, config flow (invalid_auth, cannot_connect, entry), "
+        f"end-to-end ({args.flavor}) passed: onboarding, "
+        "config flow (invalid_auth, cannot_connect, entry), "
         f"{compared} states compared with the dashboard, refresh on demand; "
         + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
         + f", total {time.monotonic() - start:.1f} s"
@@ -246,6 +329,7 @@ def main() -> None:
     """Run the end-to-end check."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--timeout", type=float, default=240)
+    parser.add_argument("--flavor", choices=("v0", "v2"), default="v0")
     asyncio.run(run(parser.parse_args()))
 
 
