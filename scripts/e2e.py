@@ -254,6 +254,16 @@ async def compare_services(
     return compared
 
 
+async def stream_connected(hass: HassClient, entry_id: str) -> None:
+    """The integration holds the dashboard's live stream, as its diagnostics report."""
+    for _ in range(20):
+        diagnostics = await hass._json("GET", f"/api/diagnostics/config_entry/{entry_id}")  # noqa: SLF001
+        if diagnostics["data"]["stream_connected"]:
+            return
+        await asyncio.sleep(0.5)
+    raise Mismatch("the live stream is not connected")
+
+
 async def refreshes(hass: HassClient, entry_id: str, server_id: int) -> None:
     """Asking for an update makes a new request: "last seen" follows the agent's reports."""
     uid = f"{entry_id}_{server_id}_last_seen"
@@ -300,6 +310,8 @@ async def run(args: argparse.Namespace) -> None:
                 await hass.wait_for_entity_state(60)
                 timings["first entity state"] = time.monotonic() - start
                 compared = await compare(hass, stack, session)
+                if stack.flavor != "v0":
+                    await stream_connected(hass, entry_id)
                 await refreshes(hass, entry_id, 1)
                 errors = [
                     line
