@@ -368,6 +368,10 @@ class HassClient:
         )
         return result
 
+    async def call_service(self, domain: str, service: str, data: Mapping[str, Any]) -> None:
+        """Call an action, e.g. homeassistant.update_entity."""
+        await self._json("POST", f"/api/services/{domain}/{service}", data)
+
     async def states(self) -> list[dict[str, Any]]:
         """All entity states."""
         result: list[dict[str, Any]] = await self._json("GET", "/api/states")

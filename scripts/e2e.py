@@ -265,16 +265,17 @@ async def stream_connected(hass: HassClient, entry_id: str) -> None:
 
 
 async def refreshes(hass: HassClient, entry_id: str, server_id: int) -> None:
-    """Asking for an update makes a new request: "last seen" follows the agent's reports."""
-    uid = f"{entry_id}_{server_id}_last_seen"
+    """homeassistant.update_entity makes a new request: the dashboard's clock moves."""
+    uid = f"{entry_id}_{server_id}_online"
     (entities,) = await hass.ws({"type": "config/entity_registry/list"})
     entity_id = next(e["entity_id"] for e in entities if e["unique_id"] == uid)
 
-    async def last_seen() -> str:
-        return next(s["state"] for s in await hass.states() if s["entity_id"] == entity_id)
+    async def dashboard_time() -> str:
+        diagnostics = await hass._json("GET", f"/api/diagnostics/config_entry/{entry_id}")  # noqa: SLF001
+        return str(diagnostics["data"]["dashboard_time"])
 
-    before = await last_seen()
-    await asyncio.sleep(1.5)  # the demo's agents report every second
+    before = await dashboard_time()
+    await asyncio.sleep(1.5)  # the Date header has a resolution of one second
     await hass.ws(
         {
             "type": "call_service",
@@ -283,8 +284,8 @@ async def refreshes(hass: HassClient, entry_id: str, server_id: int) -> None:
             "target": {"entity_id": entity_id},
         }
     )
-    after = await last_seen()
-    check(after > before, f"last seen did not move on refresh: {before} -> {after}")
+    after = await dashboard_time()
+    check(after > before, f"update_entity made no request: {before} -> {after}")
 
 
 async def run(args: argparse.Namespace) -> None:

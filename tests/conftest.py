@@ -78,6 +78,7 @@ def config_entry(dashboard: FakeDashboard) -> MockConfigEntry:
         unique_id=dashboard.url,
         data={CONF_URL: dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True},
         entry_id="01JNEZHAENTRY0000000000000",
+        minor_version=2,
     )
 
 

@@ -25,7 +25,6 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator,
 from custom_components.nezha.const import (
     CONF_FLAVOR,
     CONF_ONLINE_THRESHOLD,
-    CONF_SCAN_INTERVAL,
     CONF_TAGS,
     DOMAIN,
 )
@@ -148,14 +147,13 @@ async def test_reconfigure_onto_another_entry_aborts(
     assert result["reason"] == "already_configured"
 
 
-async def test_options_change_interval_threshold_and_tags(
+async def test_options_change_threshold_and_tags(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     config_entry: MockConfigEntry,
     add_servers: object,
-    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Tags offered are the dashboard's; saving reloads with the new interval and filter."""
+    """Tags offered are the dashboard's; saving reloads with the new threshold and filter."""
     add_servers(7, tag="Tokyo")  # type: ignore[operator]
     add_servers(8, tag="Home")  # type: ignore[operator]
     config_entry.add_to_hass(hass)
@@ -166,32 +164,19 @@ async def test_options_change_interval_threshold_and_tags(
     result = await hass.config_entries.options.async_init(config_entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     schema = result["data_schema"].schema
+    # Home Assistant's convention: the integration chooses its polling interval.
+    assert set(schema) == {CONF_ONLINE_THRESHOLD, CONF_TAGS}
     tags = next(key for key in schema if key == CONF_TAGS)
     assert schema[tags].config["options"] == ["Home", "Tag1", "Tag2", "Tokyo"]
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {CONF_SCAN_INTERVAL: 60, CONF_ONLINE_THRESHOLD: 45, CONF_TAGS: ["Tokyo"]},
+        result["flow_id"], {CONF_ONLINE_THRESHOLD: 45, CONF_TAGS: ["Tokyo"]}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert config_entry.options == {
-        CONF_SCAN_INTERVAL: 60,
-        CONF_ONLINE_THRESHOLD: 45,
-        CONF_TAGS: ["Tokyo"],
-    }
+    assert config_entry.options == {CONF_ONLINE_THRESHOLD: 45, CONF_TAGS: ["Tokyo"]}
+    assert config_entry.runtime_data.coordinator.online_threshold == 45
     assert hass.states.get("sensor.127_0_0_1_servers").state == "1"
-
-    # The new interval: nothing at 30 s, a refresh at 60 s.
-    requests = dashboard.requests[DETAILS]
-    freezer.tick(timedelta(seconds=31))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert dashboard.requests[DETAILS] == requests
-    freezer.tick(timedelta(seconds=30))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    assert dashboard.requests[DETAILS] == requests + 1
 
     # A chosen tag stays offered after it vanished from the dashboard.
     dashboard.servers[7].tag = "Osaka"

@@ -359,6 +359,7 @@ async def test_rate_limited_backs_off_as_asked(
 
 async def test_dashboard_restart_counters_reset(
     hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
     freezer: FrozenDateTimeFactory,

@@ -44,9 +44,12 @@ def _errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 async def test_docs_example_states(
-    hass: HomeAssistant, dashboard: FakeDashboard, init_integration: MockConfigEntry
+    hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
 ) -> None:
-    """The values of the docs page's example, as a user sees them."""
+    """The values of the docs page's example, as a user sees them (Last seen enabled)."""
     assert init_integration.state is ConfigEntryState.LOADED
     states = {
         "binary_sensor.server1_online": STATE_ON,
@@ -76,7 +79,7 @@ async def test_docs_example_states(
 
 
 async def test_never_reported_server(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, entity_registry_enabled_by_default: None, init_integration: MockConfigEntry
 ) -> None:
     """Server2 has never reported: offline, its live metrics unavailable."""
     assert hass.states.get("binary_sensor.server2_online").state == STATE_OFF

@@ -12,7 +12,7 @@ import time
 
 import aiohttp
 from aiohttp import web
-from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON
+from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 from hypothesis import given, settings, strategies as st
@@ -142,7 +142,8 @@ async def test_stream_drops_then_polls_then_comes_back(
     streaming.agent_disconnect(1)
     async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
     # The stream task never ends, so wait for the poll itself rather than all background tasks.
-    await _wait_for(lambda: streaming.requests["/api/v1/server"] == polled + 1, 5.0)
+    # (Each refused handshake may add a request of its own.)
+    await _wait_for(lambda: streaming.requests["/api/v1/server"] > polled, 5.0)
     # The dashboard has the request; its answer may still be on the way back under load.
     await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 5.0)
 
@@ -235,3 +236,96 @@ async def test_backoff_resets_only_after_a_stable_connection(
     await fake.stop()
     assert attempts[:4] == expected
     assert stream.connects >= 4
+
+
+def _reauth_started(hass: HomeAssistant) -> bool:
+    return any(
+        flow["context"]["source"] == "reauth" for flow in hass.config_entries.flow.async_progress()
+    )
+
+
+async def test_deleted_token_starts_reauth_at_stream_speed(
+    hass: HomeAssistant, clock: Clock, socket_enabled: None
+) -> None:
+    """v2 closes a deleted token's stream at once: one request right then finds the refusal,
+    so reauth starts within seconds, not at the next poll 30 s later."""
+    fake = await _start(clock, "v2")
+    entry = _entry(fake)
+    try:
+        await setup_entry(hass, entry)
+        coordinator = _coordinator(hass)
+        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        polled = fake.requests["/api/v1/server"]
+
+        # What the dashboard does when the token is deleted: refused, its streams closed.
+        del fake.personal_tokens[V2_TOKEN]
+        await fake.drop_streams()
+        await _wait_for(lambda: _reauth_started(hass), 5.0)
+
+        # Found by the one request made when the stream closed; the poll timer never fired.
+        assert fake.requests["/api/v1/server"] == polled + 1
+        assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()
+
+
+async def test_refused_handshake_refreshes_at_once(
+    hass: HomeAssistant, clock: Clock, socket_enabled: None
+) -> None:
+    """The token goes while the stream is reconnecting: the refused handshake itself makes
+    the integration ask right away."""
+    fake = await _start(clock, "v2")
+    entry = _entry(fake)
+    try:
+        await setup_entry(hass, entry)
+        coordinator = _coordinator(hass)
+        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        # A network blip: the stream closes, the request made then still succeeds.
+        polled = fake.requests["/api/v1/server"]
+        await fake.drop_streams()
+        await _wait_for(lambda: fake.requests["/api/v1/server"] == polled + 1, 5.0)
+        await _wait_for(lambda: not coordinator.stream.connected)  # type: ignore[union-attr]
+        assert coordinator.last_update_success
+        assert not _reauth_started(hass)
+
+        # Deleted before the reconnect (1-2 s of back-off): the next handshake gets 401.
+        del fake.personal_tokens[V2_TOKEN]
+        await _wait_for(lambda: _reauth_started(hass), 5.0)
+        assert fake.requests["/api/v1/ws/server"] >= 2
+        assert fake.requests["/api/v1/server"] == polled + 2
+        # Refused from then on: no further request until the user re-authenticates.
+        await asyncio.sleep(2.5)
+        assert fake.requests["/api/v1/server"] == polled + 2
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()
+
+
+async def test_dashboard_restart_leaves_nothing_stale(
+    hass: HomeAssistant, clock: Clock, socket_enabled: None
+) -> None:
+    """The dashboard goes down: entities turn unavailable at once (not 30 s of old values);
+    it comes back restarted: the reconnected stream shows what it now knows."""
+    fake = await _start(clock, "v2")
+    entry = _entry(fake)
+    try:
+        await setup_entry(hass, entry)
+        coordinator = _coordinator(hass)
+        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        assert hass.states.get(ONLINE).state == STATE_ON
+
+        await fake.go_down()
+        await _wait_for(lambda: hass.states.get(CPU).state == STATE_UNAVAILABLE, 5.0)
+        assert hass.states.get(ONLINE).state == STATE_UNAVAILABLE
+
+        # Back after a restart: no agent has reported to the new process yet.
+        fake.restart()
+        await fake.come_back()
+        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected, 15)
+        await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 5.0)
+        fake.agent_reconnect(1)
+        await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_ON, 5.0)
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()

@@ -316,7 +316,7 @@ async def test_v2_flow_and_groups_in_options(hass: HomeAssistant, v2: FakeDashbo
     tag_key = next(key for key in schema if key == CONF_TAGS)
     assert schema[tag_key].config["options"] == ["Edge", "Tag1", "Tag2"]
     options = await hass.config_entries.options.async_configure(
-        options["flow_id"], {"scan_interval": 30, "online_threshold": 30, CONF_TAGS: ["Tag2"]}
+        options["flow_id"], {"online_threshold": 30, CONF_TAGS: ["Tag2"]}
     )
     await hass.async_block_till_done()
     assert entry.runtime_data.coordinator.data.servers.keys() == {2}

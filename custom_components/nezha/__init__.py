@@ -11,11 +11,11 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import DashboardFlavor, NezhaClient
-from .const import CONF_FLAVOR, DOMAIN, MANUFACTURER
+from .const import CONF_FLAVOR, DOMAIN, LOGGER, MANUFACTURER
 from .coordinator import (
     NezhaConfigEntry,
     NezhaDataUpdateCoordinator,
@@ -24,6 +24,26 @@ from .coordinator import (
 )
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:
+    """Bring entries of older releases up to date (1.1 → 1.2)."""
+    if entry.version > 1:
+        # Made by a newer release: its data may mean something this one does not know.
+        return False
+    if entry.minor_version < 2:
+        # 1.2: the polling interval is chosen per dashboard line, no longer an option; and
+        # Last seen, which changes on every refresh, no longer writes the logbook by default.
+        options = {key: value for key, value in entry.options.items() if key != "scan_interval"}
+        registry = er.async_get(hass)
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+            if entity.translation_key == "last_seen" and entity.disabled_by is None:
+                registry.async_update_entity(
+                    entity.entity_id, disabled_by=er.RegistryEntryDisabler.INTEGRATION
+                )
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+        LOGGER.debug("Migrated %s to version 1.2", entry.title)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:

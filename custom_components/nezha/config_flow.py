@@ -1,13 +1,13 @@
 """Config flow: dashboard URL and API token (or a login on v1), checked against the dashboard.
 
 Also reauthentication (new token, or new login on v1), reconfiguration (URL, token, TLS check)
-and options (update interval, online threshold, tags or server groups).
+and options (online threshold, tags or server groups). The polling interval is not an option:
+it is chosen per dashboard line, as Home Assistant's integrations do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any, Final
 
 from homeassistant.config_entries import (
@@ -55,15 +55,12 @@ from .api import (
 from .const import (
     CONF_FLAVOR,
     CONF_ONLINE_THRESHOLD,
-    CONF_SCAN_INTERVAL,
     CONF_TAGS,
     DEFAULT_ONLINE_THRESHOLD,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
     MAX_ONLINE_THRESHOLD,
     MIN_ONLINE_THRESHOLD,
-    MIN_SCAN_INTERVAL,
 )
 from .coordinator import NezhaConfigEntry
 
@@ -128,6 +125,8 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
     """Handle a config flow for Nezha Monitoring."""
 
     VERSION = 1
+    # 1.2: no update interval option (see async_migrate_entry).
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Start with nothing learned about the dashboard."""
@@ -306,7 +305,7 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class NezhaOptionsFlow(OptionsFlowWithReload):
-    """Update interval, online threshold and tags; saving reloads the entry."""
+    """Online threshold and tags; saving reloads the entry."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options; tags are those the dashboard reports, plus any chosen before."""
@@ -320,20 +319,6 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
         tags = sorted(reported | set(chosen))
 
         schema: dict[vol.Marker, Any] = {
-            vol.Required(
-                CONF_SCAN_INTERVAL,
-                default=entry.options.get(
-                    CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL.total_seconds()
-                ),
-            ): NumberSelector(
-                NumberSelectorConfig(
-                    min=MIN_SCAN_INTERVAL.total_seconds(),
-                    max=timedelta(hours=1).total_seconds(),
-                    step=1,
-                    unit_of_measurement="s",
-                    mode=NumberSelectorMode.BOX,
-                )
-            ),
             vol.Required(
                 CONF_ONLINE_THRESHOLD,
                 default=entry.options.get(CONF_ONLINE_THRESHOLD, DEFAULT_ONLINE_THRESHOLD),

@@ -11,14 +11,15 @@ LOGGER = logging.getLogger(__package__)
 
 MANUFACTURER: Final = "Nezha"
 
-CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_ONLINE_THRESHOLD: Final = "online_threshold"
 CONF_TAGS: Final = "tags"
 # The dashboard line (v0, v1, v2); entries made before v1/v2 support have none and are v0.
 CONF_FLAVOR: Final = "flavor"
 
-DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=30)
-MIN_SCAN_INTERVAL: Final = timedelta(seconds=5)
+# v0 has no stream: poll at Home Assistant's own default for polling integrations. v1/v2
+# poll only while their stream is down, at the same pace. A user who wants fresher values asks
+# with homeassistant.update_entity (Home Assistant's convention: no user-set interval).
+POLL_INTERVAL: Final = timedelta(seconds=30)
 # The dashboard keeps service checks of the last ~15 minutes and per day: once a minute is
 # plenty.
 SERVICES_SCAN_INTERVAL: Final = timedelta(seconds=60)

@@ -29,13 +29,11 @@ from .api import (
 from .api.stream import NezhaStream
 from .const import (
     CONF_ONLINE_THRESHOLD,
-    CONF_SCAN_INTERVAL,
     CONF_TAGS,
     DEFAULT_ONLINE_THRESHOLD,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
-    MIN_SCAN_INTERVAL,
+    POLL_INTERVAL,
     SERVICES_SCAN_INTERVAL,
 )
 
@@ -84,15 +82,12 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
     ) -> None:
         """Set up the coordinator with the entry's options."""
         options = config_entry.options
-        interval = timedelta(
-            seconds=options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL.total_seconds())
-        )
         super().__init__(
             hass,
             LOGGER,
             config_entry=config_entry,
             name=DOMAIN,
-            update_interval=max(interval, MIN_SCAN_INTERVAL),
+            update_interval=POLL_INTERVAL,
         )
         self.client = client
         self.online_threshold: float = options.get(CONF_ONLINE_THRESHOLD, DEFAULT_ONLINE_THRESHOLD)
@@ -100,8 +95,8 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.tags: frozenset[str] = frozenset(tags)
         # Every tag the dashboard reported at the last refresh, before filtering.
         self.dashboard_tags: frozenset[str] = frozenset()
-        # Live push (v1/v2): the configured interval, restored whenever the stream is down.
-        self.poll_interval: timedelta = max(interval, MIN_SCAN_INTERVAL)
+        # Live push (v1/v2): the polling interval, restored whenever the stream is down.
+        self.poll_interval: timedelta = POLL_INTERVAL
         self.stream: NezhaStream | None = None
         self._last_push = 0.0
         # The ids online in the snapshot ``_online_of`` (see ``is_online``).
@@ -227,7 +222,17 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
             return
         LOGGER.debug("Server stream down: polling every %s", self.poll_interval)
         self.update_interval = self.poll_interval
-        self._schedule_refresh()
+        if not self.last_update_success:
+            # Already failing (dashboard down, token refused): the interval keeps trying.
+            self._schedule_refresh()
+            return
+        # A stream ends when the dashboard restarts or deletes the token: one request now
+        # tells which, instead of stale entities until the next interval.
+        # Not the debounced request: its 10 s cool-down would hold back the second of two
+        # such events; the stream's own back-off already spaces them.
+        self.config_entry.async_create_task(
+            self.hass, self.async_refresh(), name=f"{DOMAIN} refresh after stream"
+        )
 
     def _frame_due(self, now: datetime, activity: dict[int, datetime | None]) -> bool:
         """Whether a frame must be read in full.

@@ -248,11 +248,14 @@ SERVER_SENSORS: tuple[NezhaServerSensorDescription, ...] = (
         live=False,
         value_fn=lambda s: s.host.boot_time,
     ),
+    # Changes on every refresh of every server, and a timestamp has no unit that would keep
+    # it out of the logbook: off by default. Online and Last boot say what automations need.
     NezhaServerSensorDescription(
         key="last_seen",
         translation_key="last_seen",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         live=False,
         value_fn=lambda s: s.last_active,
     ),

@@ -20,7 +20,7 @@ import orjson
 
 from . import v1v2
 from .client import STREAM_PATH, NezhaClient, offload
-from .errors import NezhaError
+from .errors import NezhaAuthError, NezhaError
 from .models import Server
 
 _LOGGER = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ STABLE_AFTER: Final = 30.0
 type FrameCallback = Callable[[datetime, dict[int, Server]], None]
 # Given a frame's clock and each server's last report: whether the full frame is wanted.
 type DueCallback = Callable[[datetime, dict[int, datetime | None]], bool]
+# True when frames start to arrive; False when they stop or the handshake is refused.
 type StateCallback = Callable[[bool], None]
 
 
@@ -77,8 +78,16 @@ class NezhaStream:
         attempt = 0
         while True:
             self._delivering_since = None
+            refused = False
             try:
                 await self._run_once()
+            except (aiohttp.WSServerHandshakeError, NezhaAuthError) as err:
+                # The dashboard answered and said no: a deleted token closes the stream and
+                # refuses the next handshake (401) at once.
+                refused = True
+                _LOGGER.debug(
+                    "Server stream of %s refused: %s", self._client.url, type(err).__name__
+                )
             except (aiohttp.ClientError, TimeoutError, NezhaError, ValueError) as err:
                 _LOGGER.debug(
                     "Server stream of %s failed: %s", self._client.url, type(err).__name__
@@ -88,7 +97,10 @@ class NezhaStream:
                 # Only a connection that carried frames for a while earns a quick reconnect;
                 # one that breaks right after its first frame keeps backing off.
                 attempt = 0
-            self._set_connected(False)
+            if self.connected or refused:
+                # Either is news the owner acts on at once, rather than at its next poll.
+                self.connected = False
+                self._on_state(False)
             delay = backoff_delay(attempt, self._rng)
             attempt += 1
             _LOGGER.debug("Reconnecting the server stream in %.1f s", delay)
@@ -113,7 +125,9 @@ class NezhaStream:
                 now, activity = v1v2.parse_frame_activity(data)
                 if self._delivering_since is None:
                     self._delivering_since = time.monotonic()
-                self._set_connected(True)
+                if not self.connected:
+                    self.connected = True
+                    self._on_state(True)
                 if self._is_due(now, activity):
                     now, servers = await offload(size, v1v2.parse_frame, data, self._client.groups)
                     self._on_frame(now, servers)
@@ -121,8 +135,3 @@ class NezhaStream:
     def delivering_since(self) -> float | None:
         """When the current (or last) connection delivered its first frame, if it did."""
         return self._delivering_since
-
-    def _set_connected(self, connected: bool) -> None:
-        if connected != self.connected:
-            self.connected = connected
-            self._on_state(connected)
