@@ -4,7 +4,9 @@
 
 The fake dashboard sends real 2-second frames over loopback. Printed: the delay from an agent
 disconnecting on the dashboard to ``binary_sensor.<server>_online`` turning off (and back on),
-and the REST requests per minute while the stream is up. Not a test: it asserts nothing.
+the REST requests per minute while the stream is up, the delay from the personal token being
+deleted on the dashboard to Home Assistant's reauthentication flow, and from the dashboard
+going down to the entities turning unavailable. Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 from collections.abc import Callable
 import statistics
 import time
+from typing import Any
 
 from homeassistant import loader
 from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
@@ -26,6 +29,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
 from fake_dashboard import FakeDashboard, make_server
+from fake_dashboard.server import PersonalToken
 
 TOKEN = "nzp_measure0000000000000000"
 
@@ -63,6 +67,8 @@ async def _run(trials: int, window: float, servers: int) -> None:
         coordinator = entry.runtime_data.coordinator
         await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected, 10)
         online = _online_entity(hass, 1)
+        # Agents report every second, as real ones do every few.
+        agents = asyncio.create_task(_agents(fake))
 
         offs: list[float] = []
         ons: list[float] = []
@@ -78,6 +84,14 @@ async def _run(trials: int, window: float, servers: int) -> None:
         rest = fake.requests - before
         del rest["/api/v1/ws/server"]
         frames = fake.frames_sent - frames
+
+        reauths: list[float] = []
+        for trial in range(trials):
+            reauths.append(await _token_deleted_to_reauth(hass, fake, entry, trial))
+        downs: list[float] = []
+        for _ in range(trials):
+            downs.append(await _dashboard_down_to_unavailable(hass, fake, entry))
+        agents.cancel()
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_stop(force=True)
     await fake.stop()
@@ -97,18 +111,83 @@ async def _run(trials: int, window: float, servers: int) -> None:
         f" ({', '.join(f'{path} {count}' for path, count in sorted(rest.items())) or 'none'}),"
         f" {frames * per_minute:.1f} frames/min"
     )
+    print(
+        f"token deleted on the dashboard -> reauth flow: median {statistics.median(reauths):.2f} s,"
+        f" max {max(reauths):.2f} s"
+    )
+    print(
+        f"dashboard down -> entities unavailable:      median {statistics.median(downs):.2f} s,"
+        f" max {max(downs):.2f} s"
+    )
+
+
+async def _agents(fake: FakeDashboard) -> None:
+    while True:
+        fake.heartbeat()
+        await asyncio.sleep(1)
+
+
+async def _stream_up(entry: MockConfigEntry) -> None:
+    coordinator = entry.runtime_data.coordinator
+    await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected, 30)
+
+
+async def _token_deleted_to_reauth(
+    hass: HomeAssistant, fake: FakeDashboard, entry: MockConfigEntry, trial: int
+) -> float:
+    """Delete the token as the dashboard does (refused, its streams closed); time to reauth."""
+    await _stream_up(entry)
+    token = entry.data[CONF_TOKEN]
+    del fake.personal_tokens[token]
+    await fake.drop_streams()
+    delay = await _wait_for(lambda: bool(_reauth_flows(hass)), 60)
+    # The user enters a new token: the entry reloads with it.
+    new_token = f"nzp_measure{trial:020d}"
+    fake.personal_tokens[new_token] = PersonalToken()
+    fake.tokens.add(new_token)
+    result = await hass.config_entries.flow.async_configure(
+        _reauth_flows(hass)[0]["flow_id"], {CONF_TOKEN: new_token}
+    )
+    if result.get("reason") != "reauth_successful":
+        raise SystemExit(f"reauth did not complete: {result}")
+    await hass.async_block_till_done()
+    return delay
+
+
+async def _dashboard_down_to_unavailable(
+    hass: HomeAssistant, fake: FakeDashboard, entry: MockConfigEntry
+) -> float:
+    """The dashboard process stops: time until its entities are unavailable."""
+    await _stream_up(entry)
+    online = _online_entity(hass, 1)
+    await _wait_for(lambda: hass.states.get(online).state == "on", 10)
+    await fake.go_down()
+    delay = await _wait_for(lambda: hass.states.get(online).state == "unavailable", 60)
+    await fake.come_back()
+    await _wait_for(lambda: hass.states.get(online).state == "on", 60)
+    return delay
+
+
+def _reauth_flows(hass: HomeAssistant) -> list[Any]:
+    return [
+        flow
+        for flow in hass.config_entries.flow.async_progress()
+        if flow["context"]["source"] == "reauth"
+    ]
 
 
 def _online_entity(hass: HomeAssistant, server_id: int) -> str:
+    return _entity(hass, "binary_sensor", server_id, "online")
+
+
+def _entity(hass: HomeAssistant, domain: str, server_id: int, key: str) -> str:
     from homeassistant.helpers import entity_registry as er  # noqa: PLC0415
 
     registry = er.async_get(hass)
     entry = hass.config_entries.async_entries(DOMAIN)[0]
-    entity_id = registry.async_get_entity_id(
-        "binary_sensor", DOMAIN, f"{entry.entry_id}_{server_id}_online"
-    )
+    entity_id = registry.async_get_entity_id(domain, DOMAIN, f"{entry.entry_id}_{server_id}_{key}")
     if entity_id is None:
-        raise SystemExit(f"no online sensor for server {server_id}")
+        raise SystemExit(f"no {key} entity for server {server_id}")
     return entity_id
 
 
