@@ -5,6 +5,8 @@ PROJECT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 # NEZHA_ENV_DIR lets several checkouts (git worktrees) share one environment.
 ENV_DIR="${NEZHA_ENV_DIR:-$PROJECT/.env314}"
 REQUIREMENTS="$PROJECT/requirements_test.txt"
+# The newest Home Assistant release, in a second venv, for the end-to-end check's second run.
+NEWEST_REQUIREMENTS="$PROJECT/requirements_newest.txt"
 MIN_PYTHON="3.14.2"
 
 # A host Python that is new enough makes a plain venv possible.
@@ -24,10 +26,12 @@ find_host_python() {
 if HOST_PYTHON="$(find_host_python)"; then
     ENV_MODE="venv"
     VENV="$ENV_DIR/venv"
+    VENV_NEWEST="$ENV_DIR/venv-newest"
 else
     ENV_MODE="root"
     ROOT="$ENV_DIR/root"
     VENV="/venv"
+    VENV_NEWEST="/venv-newest"
 fi
 
 # Run a command inside the environment, with the project as working directory.
@@ -51,4 +55,11 @@ in_env() {
             PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
             LANG=C.UTF-8 /bin/bash -c "cd \"\$0\" && exec \"\$@\"" "$project" "$@"
     ' bash "$ROOT" "$PROJECT" "$@"
+}
+
+# Like in_env, with the venv of the newest Home Assistant release first on PATH.
+in_newest() {
+    local path="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+    [ "$ENV_MODE" = "root" ] || path="$PATH"
+    in_env env PATH="$VENV_NEWEST/bin:$path" VIRTUAL_ENV="$VENV_NEWEST" "$@"
 }

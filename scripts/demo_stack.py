@@ -372,6 +372,11 @@ class HassClient:
         """Call an action, e.g. homeassistant.update_entity."""
         await self._json("POST", f"/api/services/{domain}/{service}", data)
 
+    async def config(self) -> dict[str, Any]:
+        """Home Assistant's core configuration, its version among it."""
+        result: dict[str, Any] = await self._json("GET", "/api/config")
+        return result
+
     async def states(self) -> list[dict[str, Any]]:
         """All entity states."""
         result: list[dict[str, Any]] = await self._json("GET", "/api/states")
