@@ -79,6 +79,12 @@ FIRST_STEP_SCHEMA = vol.Schema(
         vol.Required(CONF_VERIFY_SSL, default=True): bool,
     }
 )
+# Example addresses for the URL field's help text: translations may not contain URLs
+# (hassfest), so the forms pass them in as placeholders.
+URL_EXAMPLES: Final[dict[str, str]] = {
+    "example_url": "https://status.example.com",
+    "example_subpath_url": "https://example.com/nezha",
+}
 LOGIN_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_USERNAME): TextSelector(
@@ -183,6 +189,7 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(FIRST_STEP_SCHEMA, user_input),
+            description_placeholders=URL_EXAMPLES,
             errors=errors,
         )
 
@@ -294,6 +301,7 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(FIRST_STEP_SCHEMA, suggested),
+            description_placeholders=URL_EXAMPLES,
             errors=errors,
         )
 
