@@ -987,3 +987,60 @@ def test_import_checks_can_fail(tmp_path: Path) -> None:
     )
     assert len(check_imports(tmp_path, {})) == 4
     assert len(check_imports(tmp_path, {"dependencies": ["recorder", "http"]})) == 2
+
+
+# Core's pylint plugin `home-assistant-config-flow-polling-field` (checkers/config_flow/
+# no_polling.py, quality rule appropriate-polling): no schema field of the config or options
+# flow may be a polling interval.
+POLLING_FIELD_NAMES = frozenset(
+    {
+        "CONF_POLLING_INTERVAL",
+        "CONF_REFRESH_INTERVAL",
+        "CONF_SCAN_INTERVAL",
+        "CONF_UPDATE_FREQUENCY",
+        "CONF_UPDATE_INTERVAL",
+        "polling_interval",
+        "refresh_interval",
+        "scan_interval",
+        "update_frequency",
+        "update_interval",
+    }
+)
+
+
+def check_no_polling_field(source: str) -> Problems:
+    """The polling-interval fields a config flow module puts in a schema."""
+    problems: Problems = []
+    for node in ast.walk(ast.parse(source)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in {"Required", "Optional"}
+            and node.args
+        ):
+            continue
+        field = node.args[0]
+        name = (
+            field.id
+            if isinstance(field, ast.Name)
+            else field.value
+            if isinstance(field, ast.Constant) and isinstance(field.value, str)
+            else None
+        )
+        if name in POLLING_FIELD_NAMES:
+            problems.append(f"config flow line {node.lineno}: polling field {name}")
+    return problems
+
+
+def test_config_flow_has_no_polling_field() -> None:
+    source = (COMPONENT / "config_flow.py").read_text(encoding="utf-8")
+    assert check_no_polling_field(source) == []
+
+
+def test_polling_field_check_can_fail() -> None:
+    source = (
+        "import voluptuous as vol\n"
+        "SCHEMA = vol.Schema({vol.Required(CONF_SCAN_INTERVAL, default=30): int,"
+        " vol.Optional('update_interval'): int, vol.Required('online_threshold'): int})\n"
+    )
+    assert len(check_no_polling_field(source)) == 2
