@@ -38,7 +38,7 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
-from custom_components.nezha import entity as nezha_entity
+from custom_components.nezha import budget as nezha_budget
 from custom_components.nezha.api import client as client_module, v0
 from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
 from fake_dashboard import FakeDashboard, make_server
@@ -347,7 +347,7 @@ async def run(args: argparse.Namespace) -> None:
     if args.uncapped:
         # Every entity enabled, to see how the cost grows with servers alone.
         entity_platform.MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY = 10**9
-        nezha_entity.MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY = 10**9
+        nezha_budget.MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY = 10**9
     results = []
     for size in args.sizes:
         print(f"measuring {size} servers ...", flush=True)

@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.nezha import entity as nezha_entity
+from custom_components.nezha import budget as nezha_budget
 from custom_components.nezha.api import client as client_module, v0
 from custom_components.nezha.const import DOMAIN
 from fake_dashboard import FakeDashboard
@@ -315,7 +315,7 @@ async def test_entity_budget_keeps_every_server_online_sensor(
     the budget Home Assistant would drop every entity past the cap, whole servers included.
     """
     monkeypatch.setattr(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
-    monkeypatch.setattr(nezha_entity, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
+    monkeypatch.setattr(nezha_budget, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
     add_servers(*range(10, 58))  # type: ignore[operator]
     await setup_entry(hass, config_entry)
     dashboard.tick(30)
@@ -325,7 +325,7 @@ async def test_entity_budget_keeps_every_server_online_sensor(
     registry = er.async_get(hass)
     entries = er.async_entries_for_config_entry(registry, config_entry.entry_id)
     enabled = [item for item in entries if item.disabled_by is None]
-    assert len(enabled) <= 500 - nezha_entity.ENTITY_RESERVE
+    assert len(enabled) <= 500 - nezha_budget.ENTITY_RESERVE
     by_key: dict[str, list[er.RegistryEntry]] = {}
     for item in entries:
         _, server, key = item.unique_id.split("_", 2)

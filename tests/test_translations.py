@@ -117,10 +117,23 @@ def _called(call: ast.Call) -> str:
 
 def _translated_calls() -> Iterator[tuple[str, str, set[str]]]:
     """(section, key, placeholders passed) for each exception and repair issue raised."""
-    for module in MODULES.values():
+    for name, module in MODULES.items():
         for call in _calls(module):
             keys = _constants(_keyword(call, "translation_key"))
+            if _called(call) == "async_set_issue":
+                # repairs.py's helper: (hass, entry, issue key, active, **placeholders); the
+                # entry's title is always passed.
+                keys = _constants(call.args[2])
+                assert keys, "an issue raised with a key that is not a constant"
+                passed = {kw.arg for kw in call.keywords if kw.arg} | {"title"}
+                for key in keys:
+                    yield "issues", key, passed
+                continue
             if _called(call) == "async_create_issue":
+                if isinstance(_keyword(call, "translation_key"), ast.Name):
+                    # The helper itself, which passes its caller's key on.
+                    assert name == "repairs.py", "only repairs.py raises issues by a variable key"
+                    continue
                 section = "issues"
             elif _keyword(call, "translation_domain") is not None:
                 section = "exceptions"

@@ -15,13 +15,15 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import DashboardFlavor, NezhaClient
-from .const import CONF_FLAVOR, DOMAIN, LOGGER, MANUFACTURER
+from .const import CONF_FLAVOR, LOGGER, MANUFACTURER
 from .coordinator import (
     NezhaConfigEntry,
     NezhaDataUpdateCoordinator,
     NezhaRuntimeData,
     NezhaServicesCoordinator,
 )
+from .identifiers import dashboard_device, server_of, service_of
+from .repairs import async_clear_issues
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
@@ -63,7 +65,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
     # Server devices link to this one by id, so it must exist before any entity is added.
     dashboard = dr.async_get(hass).async_get_or_create(
         config_entry_id=entry.entry_id,
-        identifiers={(DOMAIN, entry.entry_id)},
+        identifiers={dashboard_device(entry.entry_id)},
         name=entry.title,
         manufacturer=MANUFACTURER,
         model=f"Dashboard ({coordinator.data.flavor})",
@@ -106,7 +108,7 @@ def _async_sync_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
     entry.runtime_data.device_names = names
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        server_id = _server_id_of(entry, device)
+        server_id = server_of(entry.entry_id, device)
         if server_id is None:
             continue
         server = servers.get(server_id)
@@ -124,7 +126,7 @@ def _async_sync_service_devices(hass: HomeAssistant, entry: NezhaConfigEntry) ->
         return
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        service_id = _service_id_of(entry, device)
+        service_id = service_of(entry.entry_id, device)
         if service_id is None:
             continue
         service = services.data.services.get(service_id)
@@ -134,36 +136,14 @@ def _async_sync_service_devices(hass: HomeAssistant, entry: NezhaConfigEntry) ->
             registry.async_update_device(device.id, name=service.name)
 
 
-def _service_id_of(entry: NezhaConfigEntry, device: dr.AnyDeviceEntry) -> int | None:
-    """The service monitor behind one of this entry's devices, if it is one."""
-    prefix = f"{entry.entry_id}_service_"
-    for domain, identifier in device.identifiers:
-        if domain == DOMAIN and identifier.startswith(prefix):
-            suffix = identifier.removeprefix(prefix)
-            if suffix.isdecimal():
-                return int(suffix)
-    return None
-
-
-def _server_id_of(entry: NezhaConfigEntry, device: dr.AnyDeviceEntry) -> int | None:
-    """The server id behind one of this entry's devices (None for the dashboard device)."""
-    prefix = f"{entry.entry_id}_"
-    for domain, identifier in device.identifiers:
-        if domain == DOMAIN and identifier.startswith(prefix):
-            suffix = identifier.removeprefix(prefix)
-            if suffix.isdecimal():
-                return int(suffix)
-    return None
-
-
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: NezhaConfigEntry, device: dr.AnyDeviceEntry
 ) -> bool:
     """Allow deleting a server's or service's device once the dashboard no longer lists it."""
-    server_id = _server_id_of(entry, device)
+    server_id = server_of(entry.entry_id, device)
     if server_id is not None:
         return server_id not in entry.runtime_data.coordinator.data.servers
-    service_id = _service_id_of(entry, device)
+    service_id = service_of(entry.entry_id, device)
     services = entry.runtime_data.services
     if service_id is None or services is None or services.data is None:
         return False
@@ -172,5 +152,5 @@ async def async_remove_config_entry_device(
 
 async def async_unload_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:
     """Unload a config entry."""
-    entry.runtime_data.coordinator.async_clear_issues()
+    async_clear_issues(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

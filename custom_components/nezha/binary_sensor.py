@@ -8,18 +8,15 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import ServiceStatus
+from .budget import fit_budget
 from .coordinator import NezhaConfigEntry
-from .entity import (
-    NezhaServerEntity,
-    NezhaServiceEntity,
-    async_add_server_entities,
-    async_add_service_entities,
-)
+from .entity import NezhaServerEntity, NezhaServiceEntity
 
+# One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
 
 ONLINE = BinarySensorEntityDescription(
@@ -41,17 +38,63 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up one online sensor per server and one "up" sensor per service monitor."""
-    async_add_server_entities(
-        entry,
-        async_add_entities,
-        Platform.BINARY_SENSOR,
-        (ONLINE,),
-        lambda _, __: True,
-        NezhaOnlineSensor,
-    )
-    async_add_service_entities(
-        entry, async_add_entities, Platform.BINARY_SENSOR, (SERVICE_UP,), NezhaServiceUpSensor
-    )
+    coordinator = entry.runtime_data.coordinator
+    servers_added: set[int] = set()
+
+    @callback
+    def _add_servers() -> None:
+        if not coordinator.last_update_success:
+            return
+        servers = coordinator.data.servers
+        # A server that left loses its device; forgotten here, it comes back whole.
+        servers_added.intersection_update(servers)
+        # By id, so that servers sharing a name get the same entity ids on every install.
+        new = sorted(servers.keys() - servers_added)
+        if new:
+            servers_added.update(new)
+            async_add_entities(
+                fit_budget(
+                    entry,
+                    Platform.BINARY_SENSOR,
+                    {
+                        server_id: [NezhaOnlineSensor(coordinator, servers[server_id], ONLINE)]
+                        for server_id in new
+                    },
+                )
+            )
+
+    _add_servers()
+    entry.async_on_unload(coordinator.async_add_listener(_add_servers))
+
+    services = entry.runtime_data.services
+    if services is None:
+        return
+    services_added: set[int] = set()
+
+    @callback
+    def _add_services() -> None:
+        if not services.last_update_success:
+            return
+        current = services.data.services
+        services_added.intersection_update(current)
+        new = sorted(current.keys() - services_added)
+        if new:
+            services_added.update(new)
+            async_add_entities(
+                fit_budget(
+                    entry,
+                    Platform.BINARY_SENSOR,
+                    {
+                        -service_id: [
+                            NezhaServiceUpSensor(services, current[service_id], SERVICE_UP)
+                        ]
+                        for service_id in new
+                    },
+                )
+            )
+
+    _add_services()
+    entry.async_on_unload(services.async_add_listener(_add_services))
 
 
 class NezhaOnlineSensor(NezhaServerEntity, BinarySensorEntity):

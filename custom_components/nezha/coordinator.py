@@ -10,7 +10,6 @@ import aiohttp
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -36,6 +35,7 @@ from .const import (
     POLL_INTERVAL,
     SERVICES_SCAN_INTERVAL,
 )
+from .repairs import async_set_issue
 
 type NezhaConfigEntry = ConfigEntry[NezhaRuntimeData]
 
@@ -135,49 +135,24 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         Online is judged on the dashboard's clock, so it stays right; but "last seen" and
         "last boot" are then off by the same amount, which only the user can fix.
         """
-        skew = (snapshot.dashboard_time - dt_util.utcnow()).total_seconds()
-        issue_id = f"clock_skew_{self.config_entry.entry_id}"
-        if abs(skew) <= self.online_threshold:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
+        skew = abs((snapshot.dashboard_time - dt_util.utcnow()).total_seconds())
+        async_set_issue(
             self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="clock_skew",
-            translation_placeholders={
-                "title": self.config_entry.title,
-                "seconds": str(round(abs(skew))),
-            },
+            self.config_entry,
+            "clock_skew",
+            skew > self.online_threshold,
+            seconds=str(round(skew)),
         )
 
     def _async_check_tags(self) -> None:
         """Raise a repair when none of the chosen tags exists on the dashboard any more."""
-        issue_id = f"tags_not_found_{self.config_entry.entry_id}"
-        if self.tags & self.dashboard_tags:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-            return
-        ir.async_create_issue(
+        async_set_issue(
             self.hass,
-            DOMAIN,
-            issue_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="tags_not_found",
-            translation_placeholders={
-                "title": self.config_entry.title,
-                "tags": ", ".join(sorted(self.tags)),
-            },
+            self.config_entry,
+            "tags_not_found",
+            self.tags.isdisjoint(self.dashboard_tags),
+            tags=", ".join(sorted(self.tags)),
         )
-
-    @callback
-    def async_clear_issues(self) -> None:
-        """Remove this entry's repairs (on unload; they are raised again if still true)."""
-        entry_id = self.config_entry.entry_id
-        for issue in ("clock_skew", "tags_not_found", "service_scope"):
-            ir.async_delete_issue(self.hass, DOMAIN, f"{issue}_{entry_id}")
 
     def is_online(self, server_id: int) -> bool:
         """Whether a server reported recently, on the dashboard's clock.
@@ -330,23 +305,14 @@ class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
     @override
     async def _async_update_data(self) -> ServicesSnapshot:
         """Fetch services; a token without the service scope shows a repair, not an error."""
-        issue_id = f"service_scope_{self.config_entry.entry_id}"
         try:
             snapshot = await self.client.async_get_services()
         except NezhaMissingScopeError:
             # Servers still work: tell the user how to get services too, and keep asking so
             # they appear once the token has the scope.
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="service_scope",
-                translation_placeholders={"title": self.config_entry.title},
-            )
+            async_set_issue(self.hass, self.config_entry, "service_scope", True)
             return ServicesSnapshot()
         except NezhaError as err:
             raise _update_failed(err) from err
-        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        async_set_issue(self.hass, self.config_entry, "service_scope", False)
         return snapshot

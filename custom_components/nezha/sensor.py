@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -22,20 +22,24 @@ from homeassistant.const import (
     UnitOfTemperature,
     UnitOfTime,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import CycleUsage, DashboardSnapshot, Server, Service, ServiceStatus, TrafficCycle
+from .budget import fit_budget
+from .const import DOMAIN
 from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator
 from .entity import (
     NezhaCycleEntity,
+    NezhaDashboardEntity,
+    NezhaDescriptionMixin,
     NezhaEntity,
     NezhaServerEntity,
     NezhaServiceEntity,
-    async_add_server_entities,
-    async_add_service_entities,
 )
+from .identifiers import cycle_unique_id
 
 # One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
@@ -54,7 +58,7 @@ def _hottest(server: Server) -> float | None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NezhaServerSensorDescription(SensorEntityDescription):
+class NezhaServerSensorDescription(SensorEntityDescription, NezhaDescriptionMixin):
     """A per-server sensor."""
 
     value_fn: Callable[[Server], StateType | datetime]
@@ -79,7 +83,7 @@ class NezhaServiceSensorDescription(SensorEntityDescription):
 
 
 @dataclass(frozen=True, kw_only=True)
-class NezhaCycleSensorDescription(SensorEntityDescription):
+class NezhaCycleSensorDescription(SensorEntityDescription, NezhaDescriptionMixin):
     """A figure of a traffic rule's cycle for one server."""
 
     value_fn: Callable[[TrafficCycle, CycleUsage], StateType | datetime]
@@ -87,145 +91,125 @@ class NezhaCycleSensorDescription(SensorEntityDescription):
     exists_fn: Callable[[TrafficCycle], bool] = lambda _: True
 
 
-class _Shared(TypedDict, total=False):
-    """Fields several descriptions share."""
-
-    device_class: SensorDeviceClass
-    native_unit_of_measurement: str
-    suggested_unit_of_measurement: str
-    suggested_display_precision: int
-    state_class: SensorStateClass
-    entity_category: EntityCategory
-    live: bool
-
-
-_BYTES: _Shared = {
-    "device_class": SensorDeviceClass.DATA_SIZE,
-    "native_unit_of_measurement": UnitOfInformation.BYTES,
-    "suggested_unit_of_measurement": UnitOfInformation.GIBIBYTES,
-    "suggested_display_precision": 2,
-}
-_BYTES_MEASURED: _Shared = {**_BYTES, "state_class": SensorStateClass.MEASUREMENT}
-# Counters restart from zero with the agent: total_increasing treats a drop as a reset.
-_BYTES_TOTAL: _Shared = {**_BYTES, "state_class": SensorStateClass.TOTAL_INCREASING}
-_RATE: _Shared = {
-    "device_class": SensorDeviceClass.DATA_RATE,
-    "native_unit_of_measurement": UnitOfDataRate.BYTES_PER_SECOND,
-    "suggested_unit_of_measurement": UnitOfDataRate.KIBIBYTES_PER_SECOND,
-    "suggested_display_precision": 1,
-    "state_class": SensorStateClass.MEASUREMENT,
-}
-_PERCENT: _Shared = {
-    "native_unit_of_measurement": PERCENTAGE,
-    "suggested_display_precision": 1,
-    "state_class": SensorStateClass.MEASUREMENT,
-}
-_LOAD: _Shared = {"suggested_display_precision": 2, "state_class": SensorStateClass.MEASUREMENT}
-_COUNT: _Shared = {"state_class": SensorStateClass.MEASUREMENT}
-_DIAGNOSTIC_BYTES: _Shared = {**_BYTES, "entity_category": EntityCategory.DIAGNOSTIC, "live": False}
-
+# In priority order: what dashboards and automations watch most stays enabled first when
+# Home Assistant's entity cap is near (budget.py).
 SERVER_SENSORS: tuple[NezhaServerSensorDescription, ...] = (
     NezhaServerSensorDescription(
-        key="cpu", translation_key="cpu", value_fn=lambda s: s.status.cpu, **_PERCENT
-    ),
-    NezhaServerSensorDescription(
-        key="memory_used",
-        translation_key="memory_used",
-        value_fn=lambda s: s.status.mem_used,
-        **_BYTES_MEASURED,
+        key="cpu",
+        translation_key="cpu",
+        priority=0,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: s.status.cpu,
     ),
     NezhaServerSensorDescription(
         key="memory_usage",
         translation_key="memory_usage",
+        priority=1,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: _percent(s.status.mem_used, s.host.mem_total),
-        **_PERCENT,
-    ),
-    NezhaServerSensorDescription(
-        key="swap_used",
-        translation_key="swap_used",
-        value_fn=lambda s: s.status.swap_used,
-        **_BYTES_MEASURED,
-    ),
-    NezhaServerSensorDescription(
-        key="swap_usage",
-        translation_key="swap_usage",
-        value_fn=lambda s: _percent(s.status.swap_used, s.host.swap_total),
-        **_PERCENT,
-    ),
-    NezhaServerSensorDescription(
-        key="disk_used",
-        translation_key="disk_used",
-        value_fn=lambda s: s.status.disk_used,
-        **_BYTES_MEASURED,
     ),
     NezhaServerSensorDescription(
         key="disk_usage",
         translation_key="disk_usage",
+        priority=2,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: _percent(s.status.disk_used, s.host.disk_total),
-        **_PERCENT,
     ),
     NezhaServerSensorDescription(
         key="network_in_speed",
         translation_key="network_in_speed",
+        priority=3,
+        device_class=SensorDeviceClass.DATA_RATE,
+        native_unit_of_measurement=UnitOfDataRate.BYTES_PER_SECOND,
+        suggested_unit_of_measurement=UnitOfDataRate.KIBIBYTES_PER_SECOND,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: s.status.net_in_speed,
-        **_RATE,
     ),
     NezhaServerSensorDescription(
         key="network_out_speed",
         translation_key="network_out_speed",
+        priority=4,
+        device_class=SensorDeviceClass.DATA_RATE,
+        native_unit_of_measurement=UnitOfDataRate.BYTES_PER_SECOND,
+        suggested_unit_of_measurement=UnitOfDataRate.KIBIBYTES_PER_SECOND,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda s: s.status.net_out_speed,
-        **_RATE,
     ),
+    NezhaServerSensorDescription(
+        key="load_1",
+        translation_key="load_1",
+        priority=5,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: s.status.load_1,
+    ),
+    NezhaServerSensorDescription(
+        key="memory_used",
+        translation_key="memory_used",
+        priority=6,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: s.status.mem_used,
+    ),
+    NezhaServerSensorDescription(
+        key="disk_used",
+        translation_key="disk_used",
+        priority=7,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: s.status.disk_used,
+    ),
+    NezhaServerSensorDescription(
+        key="swap_usage",
+        translation_key="swap_usage",
+        priority=8,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: _percent(s.status.swap_used, s.host.swap_total),
+    ),
+    # The agent's counters restart from zero with it: total_increasing reads a drop as a reset.
     NezhaServerSensorDescription(
         key="network_in_traffic",
         translation_key="network_in_traffic",
+        priority=9,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda s: s.status.net_in_transfer,
-        **_BYTES_TOTAL,
     ),
     NezhaServerSensorDescription(
         key="network_out_traffic",
         translation_key="network_out_traffic",
+        priority=10,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda s: s.status.net_out_transfer,
-        **_BYTES_TOTAL,
     ),
-    NezhaServerSensorDescription(
-        key="load_1", translation_key="load_1", value_fn=lambda s: s.status.load_1, **_LOAD
-    ),
-    NezhaServerSensorDescription(
-        key="load_5",
-        translation_key="load_5",
-        entity_registry_enabled_default=False,
-        value_fn=lambda s: s.status.load_5,
-        **_LOAD,
-    ),
-    NezhaServerSensorDescription(
-        key="load_15",
-        translation_key="load_15",
-        entity_registry_enabled_default=False,
-        value_fn=lambda s: s.status.load_15,
-        **_LOAD,
-    ),
-    NezhaServerSensorDescription(
-        key="tcp_connections",
-        translation_key="tcp_connections",
-        value_fn=lambda s: s.status.tcp_connections,
-        **_COUNT,
-    ),
-    NezhaServerSensorDescription(
-        key="udp_connections",
-        translation_key="udp_connections",
-        value_fn=lambda s: s.status.udp_connections,
-        **_COUNT,
-    ),
-    NezhaServerSensorDescription(
-        key="processes",
-        translation_key="processes",
-        value_fn=lambda s: s.status.processes,
-        **_COUNT,
-    ),
+    # Readings only some agents send get an entity once a server reports them.
     NezhaServerSensorDescription(
         key="temperature",
         translation_key="temperature",
+        priority=11,
         device_class=SensorDeviceClass.TEMPERATURE,
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         suggested_display_precision=1,
@@ -236,14 +220,39 @@ SERVER_SENSORS: tuple[NezhaServerSensorDescription, ...] = (
     NezhaServerSensorDescription(
         key="gpu",
         translation_key="gpu",
+        priority=12,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        state_class=SensorStateClass.MEASUREMENT,
         exists_fn=lambda s: bool(s.host.gpu) and s.status.gpu is not None,
         value_fn=lambda s: s.status.gpu,
-        **_PERCENT,
+    ),
+    NezhaServerSensorDescription(
+        key="tcp_connections",
+        translation_key="tcp_connections",
+        priority=13,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: s.status.tcp_connections,
+    ),
+    NezhaServerSensorDescription(
+        key="udp_connections",
+        translation_key="udp_connections",
+        priority=14,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: s.status.udp_connections,
+    ),
+    NezhaServerSensorDescription(
+        key="processes",
+        translation_key="processes",
+        priority=15,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: s.status.processes,
     ),
     # A timestamp rather than a growing uptime, so the state changes only on reboot.
     NezhaServerSensorDescription(
         key="last_boot",
         translation_key="last_boot",
+        priority=16,
         device_class=SensorDeviceClass.TIMESTAMP,
         live=False,
         value_fn=lambda s: s.host.boot_time,
@@ -253,6 +262,7 @@ SERVER_SENSORS: tuple[NezhaServerSensorDescription, ...] = (
     NezhaServerSensorDescription(
         key="last_seen",
         translation_key="last_seen",
+        priority=17,
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
@@ -260,34 +270,83 @@ SERVER_SENSORS: tuple[NezhaServerSensorDescription, ...] = (
         value_fn=lambda s: s.last_active,
     ),
     NezhaServerSensorDescription(
+        key="swap_used",
+        translation_key="swap_used",
+        priority=18,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda s: s.status.swap_used,
+    ),
+    NezhaServerSensorDescription(
         key="memory_total",
         translation_key="memory_total",
+        priority=19,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
         value_fn=lambda s: s.host.mem_total or None,
-        **_DIAGNOSTIC_BYTES,
     ),
+    # Zero is a real answer (no swap) once the agent has reported its host.
     NezhaServerSensorDescription(
         key="swap_total",
         translation_key="swap_total",
-        # Zero is a real answer (no swap) once the agent has reported its host.
+        priority=20,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
         value_fn=lambda s: s.host.swap_total if s.host.mem_total else None,
-        **_DIAGNOSTIC_BYTES,
     ),
     NezhaServerSensorDescription(
         key="disk_total",
         translation_key="disk_total",
+        priority=21,
+        device_class=SensorDeviceClass.DATA_SIZE,
+        native_unit_of_measurement=UnitOfInformation.BYTES,
+        suggested_unit_of_measurement=UnitOfInformation.GIBIBYTES,
+        suggested_display_precision=2,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
         value_fn=lambda s: s.host.disk_total or None,
-        **_DIAGNOSTIC_BYTES,
     ),
     NezhaServerSensorDescription(
         key="ipv4",
         translation_key="ipv4",
+        priority=22,
         entity_category=EntityCategory.DIAGNOSTIC,
         live=False,
         value_fn=lambda s: s.ipv4 or None,
     ),
     NezhaServerSensorDescription(
+        key="load_5",
+        translation_key="load_5",
+        priority=23,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=lambda s: s.status.load_5,
+    ),
+    NezhaServerSensorDescription(
+        key="load_15",
+        translation_key="load_15",
+        priority=24,
+        suggested_display_precision=2,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=lambda s: s.status.load_15,
+    ),
+    NezhaServerSensorDescription(
         key="ipv6",
         translation_key="ipv6",
+        priority=25,
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         live=False,
@@ -385,68 +444,97 @@ CYCLE_SENSORS: tuple[NezhaCycleSensorDescription, ...] = (
 )
 
 
-# Which server sensors stay enabled first when Home Assistant's entity limit is near (see
-# ``fit_entity_budget``): what dashboards and automations watch most.
-PRIORITY: tuple[str, ...] = (
-    "cpu",
-    "memory_usage",
-    "disk_usage",
-    "network_in_speed",
-    "network_out_speed",
-    "load_1",
-    "memory_used",
-    "disk_used",
-    "swap_usage",
-    "network_in_traffic",
-    "network_out_traffic",
-    "temperature",
-    "gpu",
-    "tcp_connections",
-    "udp_connections",
-    "processes",
-    "last_boot",
-    "last_seen",
-    "swap_used",
-    "memory_total",
-    "swap_total",
-    "disk_total",
-    "ipv4",
-    "load_5",
-    "load_15",
-    "ipv6",
-)
-
-
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NezhaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the sensors of the dashboard and of every server."""
+    """Set up the sensors of the dashboard, of every server, service monitor and cycle."""
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
         NezhaDashboardSensor(coordinator, description) for description in DASHBOARD_SENSORS
     )
-    async_add_server_entities(
-        entry,
-        async_add_entities,
-        Platform.SENSOR,
-        sorted(SERVER_SENSORS, key=lambda description: PRIORITY.index(description.key)),
-        lambda description, server: description.exists_fn(server),
-        NezhaServerSensor,
-        # Each server's online binary sensor comes first.
-        slots_elsewhere=1,
-    )
-    async_add_service_entities(
-        entry,
-        async_add_entities,
-        Platform.SENSOR,
-        SERVICE_SENSORS,
-        NezhaServiceSensor,
-        CYCLE_SENSORS,
-        NezhaCycleSensor,
-        lambda description, cycle: description.exists_fn(cycle),
-    )
+    # Per server, the descriptions it has no entity for yet: all of them for a new server,
+    # then only readings it has not reported so far (temperature, GPU).
+    waiting: dict[int, tuple[NezhaServerSensorDescription, ...]] = {}
+
+    @callback
+    def _add_servers() -> None:
+        if not coordinator.last_update_success:
+            return
+        servers = coordinator.data.servers
+        # A server that left loses its device; forgotten here, it comes back whole.
+        for server_id in waiting.keys() - servers.keys():
+            del waiting[server_id]
+        for server_id in servers.keys() - waiting.keys():
+            waiting[server_id] = SERVER_SENSORS
+        new: dict[int, list[NezhaEntity[Any]]] = {}
+        # By id, so that servers sharing a name get the same entity ids on every install.
+        for server_id in sorted(key for key, left in waiting.items() if left):
+            server = servers[server_id]
+            ready = [d for d in waiting[server_id] if d.exists_fn(server)]
+            if ready:
+                waiting[server_id] = tuple(d for d in waiting[server_id] if d not in ready)
+                new[server_id] = [NezhaServerSensor(coordinator, server, d) for d in ready]
+        if new:
+            # Each server's online binary sensor comes first.
+            async_add_entities(fit_budget(entry, Platform.SENSOR, new, slots_elsewhere=1))
+
+    _add_servers()
+    entry.async_on_unload(coordinator.async_add_listener(_add_servers))
+
+    services = entry.runtime_data.services
+    if services is None:
+        return
+    services_added: set[int] = set()
+    # Unique ids of the figures of each (rule, server) pair that has entities.
+    cycles_added: dict[tuple[int, int], list[str]] = {}
+    entity_registry = er.async_get(hass)
+
+    @callback
+    def _add_services() -> None:
+        if not services.last_update_success:
+            return
+        data = services.data
+        services_added.intersection_update(data.services)
+        new: dict[int, list[NezhaEntity[Any]]] = {
+            -service_id: [
+                NezhaServiceSensor(services, data.services[service_id], d) for d in SERVICE_SENSORS
+            ]
+            for service_id in sorted(data.services.keys() - services_added)
+        }
+        services_added.update(data.services)
+
+        # Cycle figures join a server's device only while that server has one.
+        pairs = {
+            (cycle.id, server_id)
+            for cycle in data.cycles.values()
+            for server_id in cycle.usage
+            if server_id in coordinator.data.servers
+        }
+        entry_id = entry.entry_id
+        for pair in sorted(pairs - cycles_added.keys()):
+            cycle_id, server_id = pair
+            cycle = data.cycles[cycle_id]
+            descriptions = [d for d in CYCLE_SENSORS if d.exists_fn(cycle)]
+            cycles_added[pair] = [
+                cycle_unique_id(entry_id, server_id, cycle_id, d.key) for d in descriptions
+            ]
+            new.setdefault(server_id, []).extend(
+                NezhaCycleSensor(services, cycle, server_id, d) for d in descriptions
+            )
+        # A rule that no longer covers a server: its figures go, not left unavailable.
+        for pair in cycles_added.keys() - pairs:
+            for unique_id in cycles_added.pop(pair):
+                if entity_id := entity_registry.async_get_entity_id(
+                    Platform.SENSOR, DOMAIN, unique_id
+                ):
+                    entity_registry.async_remove(entity_id)
+        if new:
+            async_add_entities(fit_budget(entry, Platform.SENSOR, new))
+
+    _add_services()
+    entry.async_on_unload(services.async_add_listener(_add_services))
 
 
 class NezhaServerSensor(NezhaServerEntity, SensorEntity):
@@ -474,7 +562,7 @@ class NezhaServerSensor(NezhaServerEntity, SensorEntity):
         return self.native_value
 
 
-class NezhaDashboardSensor(NezhaEntity, SensorEntity):
+class NezhaDashboardSensor(NezhaDashboardEntity, SensorEntity):
     """A figure about the whole dashboard."""
 
     entity_description: NezhaDashboardSensorDescription
