@@ -332,7 +332,6 @@ async def test_v2_flow_and_groups_in_options(hass: HomeAssistant, v2: FakeDashbo
             "token_expired",
         ),
         ("nzp_services", {"scopes": frozenset({SCOPE_SERVICE})}, "missing_scope"),
-        ("", None, "invalid_auth"),
     ],
 )
 async def test_v2_flow_errors_and_recovery(
@@ -354,6 +353,44 @@ async def test_v2_flow_errors_and_recovery(
         result["flow_id"], {CONF_URL: v2.url, CONF_TOKEN: V2_TOKEN, CONF_VERIFY_SSL: True}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_v2_without_token_logs_in_and_stays_logged_in(
+    hass: HomeAssistant, v2: FakeDashboard, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v2 tells guests no version, so an empty token leads to the login step, as on v1.
+
+    v2 accepts the login too; its session is renewed by logging in again, as v2 renews
+    only for browsers (a CSRF-protected POST; the GET of v1 is not found).
+    """
+    now = [1000.0]
+    monkeypatch.setattr(client_module, "_monotonic", lambda: now[0])
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: v2.url, CONF_TOKEN: "", CONF_VERIFY_SSL: True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "login"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_USERNAME: USERNAME, CONF_PASSWORD: PASSWORD}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.state is ConfigEntryState.LOADED
+    coordinator = entry.runtime_data.coordinator
+    logins = v2.logins
+
+    # An hour later the session is due for renewal.
+    now[0] += 3600
+    clock.now += 3600
+    v2.heartbeat()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert v2.logins == logins + 1
+    assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
+    assert not hass.config_entries.flow.async_progress()
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_v1_flow_asks_for_login(hass: HomeAssistant, v1: FakeDashboard) -> None:
@@ -441,10 +478,16 @@ async def test_v1_entry_reconfigure_keeps_the_login(
     await setup_entry(hass, v2_entry)
     result = await v2_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: v1.url, CONF_TOKEN: V2_TOKEN, CONF_VERIFY_SSL: True}
+        result["flow_id"], {CONF_URL: v1.url, CONF_TOKEN: "", CONF_VERIFY_SSL: True}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "login_required"}
+    # v1 shows guests no version, so a personal token is tried, and v1 does not know it.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: v1.url, CONF_TOKEN: V2_TOKEN, CONF_VERIFY_SSL: True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
 
 
 async def test_dashboard_clock_drives_online_on_v2(

@@ -313,7 +313,8 @@ class NezhaClient:
         """Renew the JWT before it expires; fall back to a new login when refused.
 
         v1 renews with ``GET /api/v1/refresh-token``; v2 made that a CSRF-protected POST for
-        browsers, so a program simply logs in again there.
+        browsers, so a program simply logs in again there. v2 shows guests no version, so a
+        v2 dashboard read with a login is taken for v1: its 404 also means "log in again".
         """
         if self.flavor is DashboardFlavor.V1:
             try:
@@ -321,7 +322,7 @@ class NezhaClient:
                     REFRESH_PATH, {}, auth=False, headers={"Authorization": f"Bearer {self._jwt}"}
                 )
                 self._store_jwt(v1v2.parse_envelope(data), headers)
-            except NezhaAuthError, NezhaResponseError:
+            except NezhaAuthError, NezhaResponseError, NezhaNotDashboardError:
                 _LOGGER.debug("Renewing the session was refused; logging in again")
             else:
                 return
