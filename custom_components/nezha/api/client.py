@@ -178,6 +178,7 @@ class NezhaClient:
         self._jwt = ""
         # _monotonic() after which the JWT must be renewed.
         self._jwt_renew_at = 0.0
+        self._session_lock = asyncio.Lock()
         self._groups: dict[int, tuple[str, ...]] = {}
         self._groups_read_at: float | None = None
         # Bytes of the last answer: decides whether parsing it is worth a worker thread.
@@ -284,6 +285,20 @@ class NezhaClient:
         """The server groups read last, by server id (v1/v2)."""
         return self._groups
 
+    async def async_stream_headers(self) -> dict[str, str]:
+        """The credentials for opening the server stream, a login confirmed first.
+
+        v1 (and v2 for a login) streams to anyone: a JWT the dashboard no longer accepts gets
+        the guests' frames, without hidden servers, instead of a refusal. So one request
+        checks the session (logging in again if it was forgotten); it reads the server
+        groups, which the frames need too.
+        """
+        if self.uses_login:
+            data, _ = await self._authed_request(SERVER_GROUP_PATH, {})
+            self._groups = v1v2.parse_groups(v1v2.parse_envelope(data))
+            self._groups_read_at = _monotonic()
+        return await self.async_auth_headers()
+
     async def async_auth_headers(self) -> dict[str, str]:
         """The credentials for one request, logging in or renewing the JWT when due."""
         if self.flavor is DashboardFlavor.V0:
@@ -291,10 +306,13 @@ class NezhaClient:
             return {"Authorization": self._token}
         if not self.uses_login:
             return {"Authorization": f"Bearer {self._token}"}
-        if not self._jwt:
-            await self._async_login()
-        elif _monotonic() >= self._jwt_renew_at:
-            await self._async_renew()
+        if not self._jwt or _monotonic() >= self._jwt_renew_at:
+            # The stream and a poll may both find the session due: one renews it.
+            async with self._session_lock:
+                if not self._jwt:
+                    await self._async_login()
+                elif _monotonic() >= self._jwt_renew_at:
+                    await self._async_renew()
         return {"Authorization": f"Bearer {self._jwt}"}
 
     async def _async_login(self) -> None:
@@ -345,7 +363,10 @@ class NezhaClient:
         headers = await self.async_auth_headers()
         data, response_headers = await self._request(path, params, auth=False, headers=headers)
         if self.uses_login and _is_refusal(data):
-            await self._async_login()
+            async with self._session_lock:
+                if headers["Authorization"] == f"Bearer {self._jwt}":
+                    # Not renewed meanwhile by a concurrent request: log in again.
+                    await self._async_login()
             data, response_headers = await self._request(
                 path, params, auth=False, headers=await self.async_auth_headers()
             )
