@@ -88,7 +88,8 @@ def normalize_url(url: str) -> str:
         raise NezhaInvalidUrlError("the URL contains spaces")
     try:
         parsed = URL(text)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, IndexError) as err:
+        # yarl raises IndexError on some broken authorities, e.g. "0://[]@".
         raise NezhaInvalidUrlError("not a URL") from err
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise NezhaInvalidUrlError("the URL must start with http:// or https:// and name a host")
