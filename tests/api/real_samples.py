@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from email.utils import formatdate
 import json
 import os
 from pathlib import Path
@@ -108,6 +109,16 @@ def sample_params(samples: Iterable[Sample]) -> list[Any]:
     return [pytest.param(None, marks=pytest.mark.skip(reason=f"no captures at {SAMPLES}"))]
 
 
+def folder_params(samples: Iterable[Sample]) -> list[Any]:
+    """pytest parameters, one per captured folder (skipped or failing as ``sample_params``)."""
+    folders = sorted({sample.folder for sample in samples})
+    if folders:
+        return [pytest.param(folder, id=folder) for folder in folders]
+    if os.environ.get("CI"):
+        raise RuntimeError(f"the real dashboard captures are missing: {SAMPLES}")
+    return [pytest.param("", marks=pytest.mark.skip(reason=f"no captures at {SAMPLES}"))]
+
+
 def in_folder(samples: Iterable[Sample], folder: str) -> dict[str, Sample]:
     """The samples of one folder (not its sub-folders), by file name."""
     return {sample.name: sample for sample in samples if sample.folder == folder}
@@ -124,9 +135,13 @@ class Replay:
     replays its handshake status and then its frames, and closes.
     """
 
-    def __init__(self, samples: Iterable[Sample]) -> None:
-        """Serve these captures (one per path)."""
+    def __init__(self, samples: Iterable[Sample], *, date: float | None = None) -> None:
+        """Serve these captures (one per path); ``date`` (unix s) sets the Date header.
+
+        The captures keep no Date header; the client takes its clock from it.
+        """
         self.routes = {sample.path: sample for sample in samples}
+        self.date = date
         # (path with query, Authorization or None, Origin or None) per request received.
         self.seen: list[tuple[str, str | None, str | None]] = []
         self._runner: web.AppRunner | None = None
@@ -165,6 +180,8 @@ class Replay:
             }
             if "Content-Type" not in headers:
                 headers["Content-Type"] = "application/json; charset=utf-8"
+            if self.date is not None:
+                headers["Date"] = formatdate(self.date, usegmt=True)
             return web.Response(status=sample.status, body=_json_body(sample.body), headers=headers)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
