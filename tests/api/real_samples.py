@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import formatdate
 import json
 import os
 from pathlib import Path
+import re
 import time
 from typing import Any
 
@@ -189,6 +191,21 @@ class Replay:
             await ws.send_str(json.dumps(frame, ensure_ascii=False))
         await ws.close()
         return ws
+
+
+_GO_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)")
+
+
+def go_time(text: str) -> datetime | None:
+    """Go's RFC 3339 (nanoseconds) to microseconds; year 1 is Go's zero time: never."""
+    match = _GO_TIME.fullmatch(text)
+    assert match is not None, text
+    clock, fraction, zone = match.groups()
+    if clock.startswith("0001-"):
+        return None
+    micro = (fraction or "")[:6].ljust(6, "0")
+    offset = "+00:00" if zone == "Z" else zone
+    return datetime.fromisoformat(f"{clock}.{micro}{offset}").astimezone(UTC)
 
 
 async def wait_for(predicate: Callable[[], bool], limit: float = 10.0) -> None:

@@ -25,8 +25,7 @@ from fake_dashboard.server import (
     make_server,
 )
 
-from .real_samples import LINES, Sample, in_folder, load_samples, sample_params
-from .test_real_samples import _go_time
+from .real_samples import LINES, Sample, go_time, in_folder, load_samples, sample_params
 
 ALL = load_samples()
 PERSONAL_TOKEN = "nzp_conformanceFAKEtoken0123456789"
@@ -162,7 +161,7 @@ _STATE = {
 
 
 def _timestamp(text: str) -> float | None:
-    when = _go_time(text)
+    when = go_time(text)
     return None if when is None else when.timestamp()
 
 
@@ -347,7 +346,7 @@ async def test_fake_answers_like_the_real_dashboard(sample: Sample, session: Cli
 
 def test_zero_time_is_never() -> None:
     """The fake's "never reported" is the real dashboards' zero time."""
-    assert _go_time(GO_ZERO_RFC3339) is None
+    assert go_time(GO_ZERO_RFC3339) is None
 
 
 async def test_deleting_a_personal_token_closes_its_streams(session: ClientSession) -> None:

@@ -12,7 +12,6 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 import contextlib
 from datetime import UTC, datetime
-import re
 from typing import Any
 
 from aiohttp import ClientSession
@@ -43,7 +42,15 @@ from custom_components.nezha.api.client import (
     V0_LIST_PATH,
 )
 
-from .real_samples import Replay, Sample, in_folder, load_samples, sample_params, wait_for
+from .real_samples import (
+    Replay,
+    Sample,
+    go_time,
+    in_folder,
+    load_samples,
+    sample_params,
+    wait_for,
+)
 
 ALL = load_samples()
 FLAVORS = {"v0": DashboardFlavor.V0, "v1": DashboardFlavor.V1, "v2": DashboardFlavor.V2}
@@ -102,21 +109,6 @@ def _seconds(value: int) -> datetime | None:
     """Unix seconds; 0 and Go's zero time (negative) are "never"."""
     assert type(value) is int
     return datetime.fromtimestamp(value, UTC) if value > 0 else None
-
-
-_GO_TIME = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)")
-
-
-def _go_time(text: str) -> datetime | None:
-    """Go's RFC 3339 (nanoseconds) to microseconds; year 1 is Go's zero time: never."""
-    match = _GO_TIME.fullmatch(text)
-    assert match is not None, text
-    clock, fraction, zone = match.groups()
-    if clock.startswith("0001-"):
-        return None
-    micro = (fraction or "")[:6].ljust(6, "0")
-    offset = "+00:00" if zone == "Z" else zone
-    return datetime.fromisoformat(f"{clock}.{micro}{offset}").astimezone(UTC)
 
 
 def _integer(value: Any) -> int:
@@ -233,11 +225,13 @@ IGNORED_SERVER_KEYS = {
     "hide_for_guest": "listed anyway: the credentials are an administrator's",
     "valid_ip": "v0's choice between ipv4 and ipv6; the model has it as a property",
 }
-V0_SERVER_KEYS = {"id", "name", "tag", "last_active", "ipv4", "ipv6", "display_index", "host"}
-V0_SERVER_KEYS |= {"status"}
-V1V2_SERVER_KEYS = {"id", "name", "last_active", "display_index", "host", "state", "geoip"}
+V0_SERVER_KEYS = {
+    *("id", "name", "tag", "last_active", "ipv4", "ipv6", "display_index", "host", "status"),
+}
 # A frame carries the country at the top level instead of in geoip.
-V1V2_SERVER_KEYS |= {"country_code"}
+V1V2_SERVER_KEYS = {
+    *("id", "name", "last_active", "display_index", "host", "state", "geoip", "country_code"),
+}
 SERVICE_KEYS = {"service_name", "current_up", "current_down", "total_up", "total_down", "delay"}
 IGNORED_SERVICE_KEYS = {"up": "daily successes; the 30-day totals are read", "down": "same"}
 
@@ -284,7 +278,7 @@ def _expected_v1v2_server(obj: dict[str, Any], groups: tuple[str, ...] = ()) -> 
         name=_text(obj["name"]),
         tag=groups[0] if groups else "",
         groups=groups,
-        last_active=_go_time(obj["last_active"]),
+        last_active=go_time(obj["last_active"]),
         ipv4=addresses.get("ipv4_addr", ""),
         ipv6=addresses.get("ipv6_addr", ""),
         display_index=obj.get("display_index", 0),
