@@ -332,6 +332,8 @@ async def test_v2_flow_and_groups_in_options(hass: HomeAssistant, v2: FakeDashbo
             "token_expired",
         ),
         ("nzp_services", {"scopes": frozenset({SCOPE_SERVICE})}, "missing_scope"),
+        # v2 tells guests no version, but only v2 says whether its TSDB is on: a token is due.
+        ("", None, "invalid_auth"),
     ],
 )
 async def test_v2_flow_errors_and_recovery(
@@ -355,28 +357,28 @@ async def test_v2_flow_errors_and_recovery(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_v2_without_token_logs_in_and_stays_logged_in(
+async def test_v1_entry_keeps_working_once_the_dashboard_runs_v2(
     hass: HomeAssistant, v2: FakeDashboard, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """v2 tells guests no version, so an empty token leads to the login step, as on v1.
-
-    v2 accepts the login too; its session is renewed by logging in again, as v2 renews
-    only for browsers (a CSRF-protected POST; the GET of v1 is not found).
-    """
+    """An entry set up with a v1 login, the dashboard since upgraded to v2 (which accepts the
+    login too): v2 renews sessions only for browsers (its GET refresh-token is not found), so
+    the session is renewed by logging in again rather than failing every hour."""
     now = [1000.0]
     monkeypatch.setattr(client_module, "_monotonic", lambda: now[0])
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: v2.url, CONF_TOKEN: "", CONF_VERIFY_SSL: True}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="127.0.0.1",
+        unique_id=v2.url,
+        data={
+            CONF_URL: v2.url,
+            CONF_VERIFY_SSL: True,
+            CONF_FLAVOR: "v1",
+            CONF_TOKEN: "",
+            CONF_USERNAME: USERNAME,
+            CONF_PASSWORD: PASSWORD,
+        },
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "login"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_USERNAME: USERNAME, CONF_PASSWORD: PASSWORD}
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    entry = result["result"]
+    await setup_entry(hass, entry)
     assert entry.state is ConfigEntryState.LOADED
     coordinator = entry.runtime_data.coordinator
     logins = v2.logins
@@ -387,6 +389,7 @@ async def test_v2_without_token_logs_in_and_stays_logged_in(
     v2.heartbeat()
     await coordinator.async_refresh()
     assert coordinator.last_update_success
+    assert v2.requests["/api/v1/refresh-token"] == 1
     assert v2.logins == logins + 1
     assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
     assert not hass.config_entries.flow.async_progress()

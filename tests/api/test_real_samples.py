@@ -423,8 +423,12 @@ async def _check_setting(sample: Sample, replay: Replay, session: ClientSession)
         assert client.version == version
         if version:
             assert flavor is FLAVORS[f"v{version.split('.')[0]}"]
+        elif sample.line == "v2":
+            # Guests are not told the version, but only v2 says whether its TSDB is on.
+            assert "tsdb_enabled" in data
+            assert flavor is DashboardFlavor.V2
         else:
-            # Guests are not told the version: only v2 has personal tokens.
+            # Nor on v1: only v2 has personal tokens.
             assert flavor is (DashboardFlavor.V2 if token else DashboardFlavor.V1)
     # The probe never sends credentials.
     assert {auth for _, auth, _ in replay.seen} == {None}

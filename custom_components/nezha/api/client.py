@@ -238,13 +238,12 @@ class NezhaClient:
         elif major.isascii() and major.isdecimal() and len(major) <= 4 and int(major) >= 2:
             # Bounded: int() refuses a hostile string of thousands of digits with ValueError.
             self.flavor = DashboardFlavor.V2
+        elif v1v2.setting_shows_v2(setting) or self._token.startswith(PERSONAL_TOKEN_PREFIX):
+            # The version is hidden from guests: a key only v2 sends, or a personal token
+            # (those exist only from v2 on), tells v2.
+            self.flavor = DashboardFlavor.V2
         else:
-            # Version hidden: personal tokens exist only from v2 on.
-            self.flavor = (
-                DashboardFlavor.V2
-                if self._token.startswith(PERSONAL_TOKEN_PREFIX)
-                else DashboardFlavor.V1
-            )
+            self.flavor = DashboardFlavor.V1
         return self.flavor
 
     async def _async_get_servers_v1v2(
