@@ -331,8 +331,8 @@ class NezhaClient:
         """Renew the JWT before it expires; fall back to a new login when refused.
 
         v1 renews with ``GET /api/v1/refresh-token``; v2 made that a CSRF-protected POST for
-        browsers, so a program simply logs in again there. v2 shows guests no version, so a
-        v2 dashboard read with a login is taken for v1: its 404 also means "log in again".
+        browsers, so a program simply logs in again there. An entry made on v1 whose
+        dashboard was upgraded to v2 still asks with GET: v2's 404 also means "log in again".
         """
         if self.flavor is DashboardFlavor.V1:
             try:
