@@ -11,18 +11,25 @@ v0 behaviours reproduced (dashboard source, tag v0.20.13):
   ``hide_for_guest`` are only filled by the unfiltered details;
 - routes it does not have (``/api/v1/setting`` among them) answer a 404 HTML page.
 
-v1/v2 behaviours (``flavor="v1"``/``"v2"``; source tags v1.14.14 and v2.3.7):
-- ``GET /api/v1/setting`` answers without credentials; the v0 routes answer 404
-  ``{"error":"404 Not Found"}``;
-- envelope ``{"success":true,"data":...}`` with every field omitempty (``success:false`` too,
-  so a refusal is only ``{"error":...}``); snake_case keys; RFC 3339 ``last_active`` with
-  nanoseconds and an offset, Go's zero time for never;
+v1/v2 behaviours (``flavor="v1"``/``"v2"``; source tags v1.14.14 and v2.3.7), checked against
+answers of the real dashboards by tests/api/test_fake_conformance.py:
+- ``GET /api/v1/setting`` answers without credentials, with the version and the front-end
+  templates only for a logged-in user (a personal token reads it as a guest); v2 adds
+  ``tsdb_enabled``; the v0 routes answer 404 ``{"error":"404 Not Found"}``;
+- envelope ``{"success":true,"data":...}`` (``success:false`` is omitted, so a refusal is only
+  ``{"error":...}``); snake_case keys; fields omitempty as their Go tags say (zeros vanish, but
+  not ``display_index`` or the timestamps); RFC 3339 ``last_active`` with nanoseconds and an
+  offset, Go's zero time for never, and again when the agent goes away;
 - ``POST /api/v1/login`` gives a JWT (``Authorization: Bearer``) with an expiry; a bad or
   expired JWT gets HTTP 200 ``{"error":"ApiErrorUnauthorized"}``; v1 renews it with
   ``GET /api/v1/refresh-token``;
 - v2 personal tokens ``nzp_...``: unknown → 401 ``ApiErrorUnauthorized: invalid api token``,
   expired → 401 ``ApiErrorUnauthorized: api token expired``, missing scope → 403
-  ``ApiErrorForbidden: api token lacks scope <scope>``;
+  ``ApiErrorForbidden: api token lacks scope <scope>``; deleting one closes its streams;
+- guests may read ``/api/v1/service`` and the websocket (no credentials, or a JWT that is not
+  accepted; a bad personal token is refused): guest frames leave out hidden servers and the
+  host's ``platform_version`` and ``version``; v1 lists only services shown on the service
+  page, v2 all of them;
 - ``GET /api/v1/server-group`` lists groups with their server ids (null when empty);
   ``GET /api/v1/server?id=`` returns everything when no id matches.
 """
@@ -51,11 +58,45 @@ NOT_FOUND_PAGE = (
     "<body><h1>404</h1><p>页面不存在</p></body></html>"
 )
 GIB = 1024**3
-V1_VERSION = "v1.14.14"
+V1_VERSION = "1.14.14"
 V2_VERSION = "2.3.7"
 SCOPE_INVENTORY = "nezha:inventory:read"
 SCOPE_SERVICE = "nezha:service:read"
 UNAUTHORIZED_JWT = {"error": "ApiErrorUnauthorized"}
+# What /api/v1/setting adds for a logged-in user (the front ends a v1/v2 dashboard bundles).
+FRONTEND_TEMPLATES = [
+    {
+        "path": "admin-dist",
+        "name": "OfficialAdmin",
+        "repository": "https://github.com/nezhahq/admin-frontend",
+        "author": "nezhahq",
+        "version": "v1.14.7",
+        "is_admin": True,
+        "is_official": True,
+    },
+    {
+        "path": "user-dist",
+        "name": "Official",
+        "repository": "https://github.com/hamster1963/nezha-dash-v1",
+        "author": "hamster1963",
+        "version": "v1.33.0",
+        "is_official": True,
+    },
+    {
+        "path": "nazhua-dist",
+        "name": "Nazhua",
+        "repository": "https://github.com/hi2shark/nazhua",
+        "author": "hi2hi",
+        "version": "v0.9.0",
+    },
+    {
+        "path": "nezha-ascii-dist",
+        "name": "Nezha-ASCII",
+        "repository": "https://github.com/hamster1963/nezha-ascii",
+        "author": "hamster1963",
+        "version": "v1.1.0",
+    },
+]
 NOT_FOUND_JSON = {"error": "404 Not Found"}
 GO_ZERO_RFC3339 = "0001-01-01T00:00:00Z"
 # The dashboard's own offset in its timestamps (a dashboard in China, say).
@@ -103,6 +144,14 @@ def rfc3339(seconds: float | None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos}" + when.strftime("%z")[:3] + ":00"
 
 
+def _omit_zero(fields: dict[str, Any]) -> dict[str, Any]:
+    """Go's ``omitempty`` on one struct: zero numbers, "", empty lists and None vanish.
+
+    Only this level: the structs inside (temperatures) have no tags and keep every field.
+    """
+    return {key: value for key, value in fields.items() if value not in (0, "", None, [], {})}
+
+
 def omitempty(value: Any) -> Any:
     """Drop zero numbers, empty strings, empty lists/objects and None, recursively."""
     if isinstance(value, dict):
@@ -143,6 +192,11 @@ class FakeServer:
     last_active: float | None = None
     # False once the agent stops reporting (machine down); ``tick`` then leaves it alone.
     reporting: bool = True
+    # v1/v2: when the server was added (unix s; None serialises as Go's zero time), and its
+    # notes (the public one is shown to guests too).
+    created_at: float | None = None
+    note: str = ""
+    public_note: str = ""
 
     def to_v0(self, *, details: bool, unfiltered: bool) -> dict[str, Any]:
         """The JSON object the v0 routes send for this server."""
@@ -162,27 +216,63 @@ class FakeServer:
             data["status"] = self.status
         return data
 
-    def to_v1(self, groups: list[str]) -> dict[str, Any]:
-        """The object of ``GET /api/v1/server`` (before omitempty)."""
-        host = {new: self.host.get(old) for old, new in _HOST_KEYS.items()}
+    def host_v1(self, *, guest: bool = False) -> dict[str, Any]:
+        """``host`` in snake_case, zero values left out; guests do not see the versions."""
+        host = _omit_zero({new: self.host.get(old) for old, new in _HOST_KEYS.items()})
+        if guest:
+            host.pop("platform_version", None)
+            host.pop("version", None)
+        return host
+
+    def state_v1(self) -> dict[str, Any]:
+        """``state`` in snake_case, zero values left out; one figure per GPU."""
         state = {new: self.status.get(old) for old, new in _STATE_KEYS.items()}
         gpu = self.status.get("GPU")
         state["gpu"] = [gpu] if gpu else []
-        del groups  # groups are served by their own route
-        return {
+        return _omit_zero(state)
+
+    def to_v1(self, *, owner: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The object of ``GET /api/v1/server``, field by field as the Go struct tags say."""
+        created = rfc3339(self.created_at)
+        data: dict[str, Any] = {
             "id": self.id,
+            "created_at": created,
+            "updated_at": created,
             "name": self.name,
             "uuid": f"00000000-0000-4000-8000-{self.id:012d}",
-            "display_index": self.display_index,
-            "hide_for_guest": self.hide_for_guest,
-            "host": host,
-            "state": state,
-            "geoip": {
-                "ip": {"ipv4_addr": self.ipv4, "ipv6_addr": self.ipv6},
-                "country_code": self.host.get("CountryCode", ""),
-            },
-            "last_active": rfc3339(self.last_active),
         }
+        if self.note:
+            data["note"] = self.note
+        if self.public_note:
+            data["public_note"] = self.public_note
+        # No omitempty on display_index: 0 is sent.
+        data["display_index"] = self.display_index
+        if self.hide_for_guest:
+            data["hide_for_guest"] = True
+        addresses = _omit_zero({"ipv4_addr": self.ipv4, "ipv6_addr": self.ipv6})
+        data["host"] = self.host_v1()
+        data["state"] = self.state_v1()
+        data["geoip"] = {"ip": addresses} | _omit_zero(
+            {"country_code": self.host.get("CountryCode", "")}
+        )
+        data["last_active"] = rfc3339(self.last_active)
+        if owner is not None:
+            data["owner"] = owner
+        return data
+
+    def to_frame(self, *, first: bool, guest: bool) -> dict[str, Any]:
+        """A server of a websocket frame: every field omitempty, the public note only first."""
+        data: dict[str, Any] = {"id": self.id, "name": self.name}
+        if first and self.public_note:
+            data["public_note"] = self.public_note
+        if self.display_index:
+            data["display_index"] = self.display_index
+        data["host"] = self.host_v1(guest=guest)
+        data["state"] = self.state_v1()
+        if country := self.host.get("CountryCode"):
+            data["country_code"] = country
+        data["last_active"] = rfc3339(self.last_active)
+        return data
 
 
 @dataclass
@@ -197,6 +287,8 @@ class FakeService:
     # The 30 daily average latencies in ms, oldest first; the last is today.
     # Go writes a whole float64 without a fraction: 0, not 0.0.
     delay: list[float] = field(default_factory=lambda: [0] * 29 + [42.5])
+    # The service's *Show in service page* switch: v1 lists only services that have it on.
+    show_in_service: bool = True
 
     def to_v1(self) -> dict[str, Any]:
         """As the dashboard serialises it: the counters have no omitempty, the rest has."""
@@ -296,6 +388,7 @@ def make_server(
     rng: random.Random | None = None,
 ) -> FakeServer:
     """A plausible Linux server; ``reported=False`` gives one that never reported."""
+    now = time.time() if now is None else now
     server = FakeServer(
         id=server_id,
         name=name or f"server-{server_id}",
@@ -303,11 +396,11 @@ def make_server(
         display_index=server_id,
         host=empty_host(),
         status=empty_status(),
+        created_at=now - 100 * 86400,
     )
     if not reported:
         return server
     rng = rng or random.Random(server_id)
-    now = time.time() if now is None else now
     mem_total = rng.choice((1, 2, 4, 8, 16)) * GIB
     disk_total = rng.choice((20, 40, 80, 160)) * GIB
     uptime = rng.randint(3600, 90 * 86400)
@@ -391,6 +484,8 @@ class FakeDashboard:
         self.frame_interval = 2.0
         self.stream_enabled = True
         self.streams: set[web.WebSocketResponse] = set()
+        # The personal token (or JWT) each authorised stream was opened with.
+        self._stream_holders: dict[web.WebSocketResponse, str] = {}
         # Set while stopping: a stream whose handshake is still in flight closes itself.
         self._stopping = False
         self.frames_sent = 0
@@ -459,9 +554,15 @@ class FakeDashboard:
         server.reporting = False
         server.last_active = self.clock() - seconds_ago
 
-    def revoke(self, token: str) -> None:
-        """Delete an API token."""
+    async def revoke(self, token: str) -> None:
+        """Delete an API token (v0) or a personal token (v2).
+
+        As on v2, every stream the personal token holds is closed at once.
+        """
         self.tokens.discard(token)
+        self.personal_tokens.pop(token, None)
+        held = [ws for ws, holder in self._stream_holders.items() if holder == token]
+        await asyncio.gather(*(ws.close() for ws in held))
 
     def tick(self, seconds: float = 1.0) -> None:
         """Move the values as live agents would; servers that never reported stay silent."""
@@ -579,7 +680,9 @@ class FakeDashboard:
     def _json(self, payload: dict[str, Any], status: int = 200) -> web.Response:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         self.bytes_sent += len(body)
-        return web.Response(body=body, status=status, content_type="application/json")
+        return web.Response(
+            body=body, status=status, content_type="application/json", charset="utf-8"
+        )
 
     def _authorised(self, request: web.Request) -> bool:
         return request.headers.get("Authorization", "") in self.tokens
@@ -655,25 +758,44 @@ class FakeDashboard:
                     {"error": f"ApiErrorForbidden: api token lacks scope {scope}"}, status=403
                 )
             return None
-        expires = self.jwts.get(bearer)
-        if expires is None or self.clock() >= expires:
+        if not self._logged_in(request):
             return self._json(UNAUTHORIZED_JWT)
         return None
 
+    def _logged_in(self, request: web.Request) -> bool:
+        """Whether the request carries a JWT the dashboard issued and still accepts."""
+        raw = request.headers.get("Authorization", "").strip()
+        if not raw.startswith("Bearer "):
+            return False
+        expires = self.jwts.get(raw.removeprefix("Bearer ").strip())
+        return expires is not None and self.clock() < expires
+
+    def _optional_auth(self, request: web.Request, scope: str) -> tuple[web.Response | None, bool]:
+        """Routes guests may read: (a refusal to send, whether the request is authorised).
+
+        No credentials, or a JWT the dashboard does not accept, read as a guest; a v2 personal
+        token that is unknown, expired or lacks the scope is refused.
+        """
+        if not request.headers.get("Authorization"):
+            return None, False
+        refusal = self._check_auth(request, scope)
+        if refusal is not None and refusal.status != 200:
+            return refusal, False
+        return None, refusal is None
+
     async def _setting(self, request: web.Request) -> web.Response:
-        version = V1_VERSION if self.flavor == "v1" else V2_VERSION
-        return self._json(
-            omitempty(
-                {
-                    "success": True,
-                    "data": {
-                        "config": {"site_name": "哪吒监控", "language": "zh_CN"},
-                        "version": version,
-                        "tsdb_enabled": False,
-                    },
-                }
-            )
-        )
+        # Guests (a personal token too) are not told the version or the templates.
+        config: dict[str, Any] = {"language": "zh-CN", "site_name": "哪吒监控"}
+        data: dict[str, Any] = {"config": config}
+        if self._logged_in(request):
+            config |= {"user_template": "user-dist", "admin_template": "admin-dist"}
+            data["version"] = V1_VERSION if self.flavor == "v1" else V2_VERSION
+            data["frontend_templates"] = FRONTEND_TEMPLATES
+        # No omitempty on these.
+        config |= {"ip_change_notification_group_id": 0, "cover": 0}
+        if self.flavor == "v2":
+            data["tsdb_enabled"] = False
+        return self._json({"success": True, "data": data})
 
     async def _login(self, request: web.Request) -> web.Response:
         try:
@@ -709,11 +831,11 @@ class FakeDashboard:
         if not servers:
             # As in the source: an id filter that matches nothing returns everything.
             servers = sorted(self.servers.values(), key=lambda s: -s.display_index)
-        payload = {
-            "success": True,
-            "data": [server.to_v1(self._groups_of(server.id)) for server in servers],
-        }
-        return self._json(omitempty(payload))
+        owner = {"id": 1, "username": self.username} if self.flavor == "v2" else None
+        payload: dict[str, Any] = {"success": True}
+        if servers:
+            payload["data"] = [server.to_v1(owner=owner) for server in servers]
+        return self._json(payload)
 
     async def _server_group(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_INVENTORY)) is not None:
@@ -728,11 +850,18 @@ class FakeDashboard:
         return self._json(omitempty({"success": True, "data": data}))
 
     async def _service(self, request: web.Request) -> web.Response:
-        if (refusal := self._check_auth(request, SCOPE_SERVICE)) is not None:
+        refusal, _ = self._optional_auth(request, SCOPE_SERVICE)
+        if refusal is not None:
             return refusal
         data: dict[str, Any] = {}
-        if self.services:
-            data["services"] = {str(sid): item.to_v1() for sid, item in self.services.items()}
+        # v1 lists only the services shown on its service page; v2 every one.
+        services = {
+            sid: item
+            for sid, item in self.services.items()
+            if item.show_in_service or self.flavor != "v1"
+        }
+        if services:
+            data["services"] = {str(sid): item.to_v1() for sid, item in services.items()}
         now = self.clock()
         cycles = {
             str(rid): item.to_v1(self.servers, now)
@@ -760,24 +889,12 @@ class FakeDashboard:
         for ws in list(self.streams):
             await ws.close()
         self.streams.clear()
-
-    def _frame_server(self, server: FakeServer, *, first: bool) -> dict[str, Any]:
-        data = server.to_v1([])
-        return {
-            "id": data["id"],
-            "name": data["name"],
-            "public_note": '{"billingDataMod":{}}' if first else "",
-            "display_index": data["display_index"],
-            "host": data["host"],
-            "state": data["state"],
-            "country_code": data["geoip"]["country_code"],
-            "last_active": data["last_active"],
-        }
+        self._stream_holders.clear()
 
     def _frame_text(self, frame: dict[str, Any]) -> str:
         if self.raw_frames:
             return self.raw_frames.pop(0)
-        return json.dumps(omitempty(frame), ensure_ascii=False)
+        return json.dumps(frame, ensure_ascii=False)
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
         if not self.stream_enabled:
@@ -785,18 +902,21 @@ class FakeDashboard:
         origin = request.headers.get("Origin")
         if origin is not None and origin.split("://", 1)[-1].rstrip("/") != request.host:
             return web.Response(status=403, text="Forbidden")
-        authorised = False
-        if request.headers.get("Authorization"):
-            refusal = self._check_auth(request, SCOPE_INVENTORY)
-            if refusal is not None and refusal.status != 200:
-                return refusal
-            authorised = refusal is None
+        # A v2 personal token that is not accepted is refused (401 with a JSON body); no
+        # credentials, or a JWT that is not (any more), get the guests' stream.
+        refusal, authorised = self._optional_auth(request, SCOPE_INVENTORY)
+        if refusal is not None:
+            return refusal
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         if self._stopping:
             await ws.close()
             return ws
         self.streams.add(ws)
+        if authorised:
+            self._stream_holders[ws] = (
+                request.headers["Authorization"].strip().removeprefix("Bearer ").strip()
+            )
         count = 0
         try:
             while not ws.closed:
@@ -805,7 +925,9 @@ class FakeDashboard:
                 frame = {
                     "now": int(self.clock()) * 1000,
                     "online": len(self.streams),
-                    "servers": [self._frame_server(s, first=count == 0) for s in servers],
+                    "servers": [
+                        s.to_frame(first=count == 0, guest=not authorised) for s in servers
+                    ],
                 }
                 await ws.send_str(self._frame_text(frame))
                 self.frame_cpu_seconds += time.process_time() - cpu_start
@@ -824,4 +946,5 @@ class FakeDashboard:
             pass
         finally:
             self.streams.discard(ws)
+            self._stream_holders.pop(ws, None)
         return ws

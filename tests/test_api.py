@@ -284,7 +284,16 @@ def test_normalize_url(url: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["example.com", "ftp://example.com", "http://user:pw@example.com", "http://", "", "http://a b"],
+    [
+        "example.com",
+        "ftp://example.com",
+        "http://user:pw@example.com",
+        "http://",
+        "",
+        "http://a b",
+        # yarl raises IndexError here.
+        "0://[]@",
+    ],
 )
 def test_invalid_urls(url: str) -> None:
     with pytest.raises(NezhaInvalidUrlError):

@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.util import dt as dt_util
 from hypothesis import given, settings, strategies as st
 import pytest
@@ -27,6 +28,7 @@ from custom_components.nezha.api import (
 )
 from custom_components.nezha.api.stream import BACKOFF_MAX, backoff_delay
 from custom_components.nezha.api.v1v2 import parse_frame, parse_frame_activity
+from custom_components.nezha.const import DOMAIN
 from custom_components.nezha.coordinator import NezhaDataUpdateCoordinator
 from fake_dashboard import FakeDashboard
 
@@ -153,6 +155,79 @@ async def test_stream_drops_then_polls_then_comes_back(
     assert coordinator.update_interval is None
     streaming.agent_reconnect(1)
     await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_ON, 2.0)
+
+
+async def test_deleted_token_ends_the_stream_and_asks_for_a_new_one(
+    hass: HomeAssistant, clock: Clock, socket_enabled: None
+) -> None:
+    """v2 closes the streams of a deleted personal token at once: polling takes over, is
+    refused, and Home Assistant asks for a new token."""
+    fake = await _start(clock, "v2")
+    fake.frame_interval = 0.05
+    entry = _entry(fake)
+    try:
+        await setup_entry(hass, entry)
+        coordinator = _coordinator(hass)
+        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        assert coordinator.update_interval is None
+
+        await fake.revoke(V2_TOKEN)
+        await _wait_for(lambda: coordinator.update_interval is not None, 2.0)
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=31))
+        await _wait_for(
+            lambda: (
+                [flow["context"]["source"] for flow in hass.config_entries.flow.async_progress()]
+                == ["reauth"]
+            ),
+            5.0,
+        )
+        assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()
+
+
+async def test_v1_stream_never_takes_the_guest_view(
+    hass: HomeAssistant, clock: Clock, socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v1 streams to anyone: a JWT it forgot gets the guests' frames (hidden servers left out,
+    versions blanked) instead of a refusal. Reopening the stream must not take that view, or
+    the hidden server's device would be deleted."""
+    monkeypatch.setattr(stream_module, "backoff_delay", lambda attempt, rng: 0.05)
+    fake = await _start(clock, "v1")
+    fake.frame_interval = 0.05
+    fake.servers[1].hide_for_guest = True
+    entry = _entry(fake)
+    try:
+        await setup_entry(hass, entry)
+        coordinator = _coordinator(hass)
+        stream = coordinator.stream
+        assert stream is not None
+        await _wait_for(lambda: stream.connected)
+        devices = dr.async_get(hass)
+        identifier = (DOMAIN, f"{entry.entry_id}_1")
+        device = devices.async_get_device_by_identifier(identifier, entry.entry_id)
+        assert device is not None
+        model = device.model
+
+        # The dashboard forgets every session (its secret changed), and the stream drops.
+        fake.expire_sessions()
+        await fake.drop_streams()
+        await _wait_for(lambda: stream.connects >= 2 and stream.connected)
+        frames = fake.frames_sent
+        await _wait_for(lambda: fake.frames_sent >= frames + 3)
+        await hass.async_block_till_done()
+
+        assert set(coordinator.data.servers) == {1, 2}
+        device = devices.async_get_device_by_identifier(identifier, entry.entry_id)
+        assert device is not None
+        assert device.model == model
+        assert hass.states.get(ONLINE).state == STATE_ON
+        # It logged in again rather than read as a guest.
+        assert fake.logins == 2
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()
 
 
 @settings(max_examples=300, deadline=None)

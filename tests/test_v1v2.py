@@ -332,6 +332,7 @@ async def test_v2_flow_and_groups_in_options(hass: HomeAssistant, v2: FakeDashbo
             "token_expired",
         ),
         ("nzp_services", {"scopes": frozenset({SCOPE_SERVICE})}, "missing_scope"),
+        # v2 tells guests no version, but only v2 says whether its TSDB is on: a token is due.
         ("", None, "invalid_auth"),
     ],
 )
@@ -354,6 +355,45 @@ async def test_v2_flow_errors_and_recovery(
         result["flow_id"], {CONF_URL: v2.url, CONF_TOKEN: V2_TOKEN, CONF_VERIFY_SSL: True}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_v1_entry_keeps_working_once_the_dashboard_runs_v2(
+    hass: HomeAssistant, v2: FakeDashboard, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry set up with a v1 login, the dashboard since upgraded to v2 (which accepts the
+    login too): v2 renews sessions only for browsers (its GET refresh-token is not found), so
+    the session is renewed by logging in again rather than failing every hour."""
+    now = [1000.0]
+    monkeypatch.setattr(client_module, "_monotonic", lambda: now[0])
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="127.0.0.1",
+        unique_id=v2.url,
+        data={
+            CONF_URL: v2.url,
+            CONF_VERIFY_SSL: True,
+            CONF_FLAVOR: "v1",
+            CONF_TOKEN: "",
+            CONF_USERNAME: USERNAME,
+            CONF_PASSWORD: PASSWORD,
+        },
+    )
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.LOADED
+    coordinator = entry.runtime_data.coordinator
+    logins = v2.logins
+
+    # An hour later the session is due for renewal.
+    now[0] += 3600
+    clock.now += 3600
+    v2.heartbeat()
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert v2.requests["/api/v1/refresh-token"] == 1
+    assert v2.logins == logins + 1
+    assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
+    assert not hass.config_entries.flow.async_progress()
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
 async def test_v1_flow_asks_for_login(hass: HomeAssistant, v1: FakeDashboard) -> None:
@@ -441,10 +481,16 @@ async def test_v1_entry_reconfigure_keeps_the_login(
     await setup_entry(hass, v2_entry)
     result = await v2_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_URL: v1.url, CONF_TOKEN: V2_TOKEN, CONF_VERIFY_SSL: True}
+        result["flow_id"], {CONF_URL: v1.url, CONF_TOKEN: "", CONF_VERIFY_SSL: True}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "login_required"}
+    # v1 shows guests no version, so a personal token is tried, and v1 does not know it.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: v1.url, CONF_TOKEN: V2_TOKEN, CONF_VERIFY_SSL: True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
 
 
 async def test_dashboard_clock_drives_online_on_v2(

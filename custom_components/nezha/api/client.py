@@ -88,7 +88,8 @@ def normalize_url(url: str) -> str:
         raise NezhaInvalidUrlError("the URL contains spaces")
     try:
         parsed = URL(text)
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, IndexError) as err:
+        # yarl raises IndexError on some broken authorities, e.g. "0://[]@".
         raise NezhaInvalidUrlError("not a URL") from err
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise NezhaInvalidUrlError("the URL must start with http:// or https:// and name a host")
@@ -178,6 +179,7 @@ class NezhaClient:
         self._jwt = ""
         # _monotonic() after which the JWT must be renewed.
         self._jwt_renew_at = 0.0
+        self._session_lock = asyncio.Lock()
         self._groups: dict[int, tuple[str, ...]] = {}
         self._groups_read_at: float | None = None
         # Bytes of the last answer: decides whether parsing it is worth a worker thread.
@@ -236,13 +238,12 @@ class NezhaClient:
         elif major.isascii() and major.isdecimal() and len(major) <= 4 and int(major) >= 2:
             # Bounded: int() refuses a hostile string of thousands of digits with ValueError.
             self.flavor = DashboardFlavor.V2
+        elif v1v2.setting_shows_v2(setting) or self._token.startswith(PERSONAL_TOKEN_PREFIX):
+            # The version is hidden from guests: a key only v2 sends, or a personal token
+            # (those exist only from v2 on), tells v2.
+            self.flavor = DashboardFlavor.V2
         else:
-            # Version hidden: personal tokens exist only from v2 on.
-            self.flavor = (
-                DashboardFlavor.V2
-                if self._token.startswith(PERSONAL_TOKEN_PREFIX)
-                else DashboardFlavor.V1
-            )
+            self.flavor = DashboardFlavor.V1
         return self.flavor
 
     async def _async_get_servers_v1v2(
@@ -284,6 +285,20 @@ class NezhaClient:
         """The server groups read last, by server id (v1/v2)."""
         return self._groups
 
+    async def async_stream_headers(self) -> dict[str, str]:
+        """The credentials for opening the server stream, a login confirmed first.
+
+        v1 (and v2 for a login) streams to anyone: a JWT the dashboard no longer accepts gets
+        the guests' frames, without hidden servers, instead of a refusal. So one request
+        checks the session (logging in again if it was forgotten); it reads the server
+        groups, which the frames need too.
+        """
+        if self.uses_login:
+            data, _ = await self._authed_request(SERVER_GROUP_PATH, {})
+            self._groups = v1v2.parse_groups(v1v2.parse_envelope(data))
+            self._groups_read_at = _monotonic()
+        return await self.async_auth_headers()
+
     async def async_auth_headers(self) -> dict[str, str]:
         """The credentials for one request, logging in or renewing the JWT when due."""
         if self.flavor is DashboardFlavor.V0:
@@ -291,10 +306,13 @@ class NezhaClient:
             return {"Authorization": self._token}
         if not self.uses_login:
             return {"Authorization": f"Bearer {self._token}"}
-        if not self._jwt:
-            await self._async_login()
-        elif _monotonic() >= self._jwt_renew_at:
-            await self._async_renew()
+        if not self._jwt or _monotonic() >= self._jwt_renew_at:
+            # The stream and a poll may both find the session due: one renews it.
+            async with self._session_lock:
+                if not self._jwt:
+                    await self._async_login()
+                elif _monotonic() >= self._jwt_renew_at:
+                    await self._async_renew()
         return {"Authorization": f"Bearer {self._jwt}"}
 
     async def _async_login(self) -> None:
@@ -313,7 +331,8 @@ class NezhaClient:
         """Renew the JWT before it expires; fall back to a new login when refused.
 
         v1 renews with ``GET /api/v1/refresh-token``; v2 made that a CSRF-protected POST for
-        browsers, so a program simply logs in again there.
+        browsers, so a program simply logs in again there. An entry made on v1 whose
+        dashboard was upgraded to v2 still asks with GET: v2's 404 also means "log in again".
         """
         if self.flavor is DashboardFlavor.V1:
             try:
@@ -321,7 +340,7 @@ class NezhaClient:
                     REFRESH_PATH, {}, auth=False, headers={"Authorization": f"Bearer {self._jwt}"}
                 )
                 self._store_jwt(v1v2.parse_envelope(data), headers)
-            except NezhaAuthError, NezhaResponseError:
+            except NezhaAuthError, NezhaResponseError, NezhaNotDashboardError:
                 _LOGGER.debug("Renewing the session was refused; logging in again")
             else:
                 return
@@ -344,7 +363,10 @@ class NezhaClient:
         headers = await self.async_auth_headers()
         data, response_headers = await self._request(path, params, auth=False, headers=headers)
         if self.uses_login and _is_refusal(data):
-            await self._async_login()
+            async with self._session_lock:
+                if headers["Authorization"] == f"Bearer {self._jwt}":
+                    # Not renewed meanwhile by a concurrent request: log in again.
+                    await self._async_login()
             data, response_headers = await self._request(
                 path, params, auth=False, headers=await self.async_auth_headers()
             )

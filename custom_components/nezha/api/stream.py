@@ -108,7 +108,7 @@ class NezhaStream:
 
     async def _run_once(self) -> None:
         """One connection, until it closes or fails."""
-        headers = await self._client.async_auth_headers()
+        headers = await self._client.async_stream_headers()
         async with self._session.ws_connect(
             self._client.api_url(STREAM_PATH),
             headers=headers,

@@ -271,6 +271,15 @@ def parse_setting_version(data: Any) -> str:
     return get_str(data, "version")
 
 
+def setting_shows_v2(data: Any) -> bool:
+    """Whether ``GET /api/v1/setting`` data has a key only v2 sends (guests included).
+
+    Both lines hide the version from guests; v2 (2.3) still says whether its time-series
+    store is on, v1 has none.
+    """
+    return type(data) is dict and "tsdb_enabled" in data
+
+
 def _id_map(obj: JsonObject, key: str) -> dict[int, Any]:
     """Read a JSON object keyed by decimal ids (Go encodes ``map[uint64]`` keys as strings)."""
     value = get_object(obj, key)

@@ -1,0 +1,1 @@
+"""Library-level tests: the dashboard client and the fake dashboard, without Home Assistant."""
