@@ -43,18 +43,26 @@ in_env() {
         return
     fi
     mkdir -p "$ROOT$PROJECT"
+    # shared/ beside the project (the real dashboards' answers the tests read), read-only.
+    local shared
+    shared="$(dirname "$PROJECT")/shared"
+    [ -d "$shared" ] && mkdir -p "$ROOT$shared"
     unshare --mount --propagation private -- /bin/bash -c '
         set -e
-        root="$1"; project="$2"; shift 2
+        root="$1"; project="$2"; shared="$3"; shift 3
         mount -t proc proc "$root/proc"
         mount --rbind /dev "$root/dev"
         mount --bind "$project" "$root$project"
+        if [ -d "$shared" ]; then
+            mount --bind "$shared" "$root$shared"
+            mount -o remount,bind,ro "$root$shared"
+        fi
         cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
         exec chroot "$root" /usr/bin/env -u PIP_FIND_LINKS -u PIP_CONSTRAINT \
             HOME=/root PATH="/venv/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" VIRTUAL_ENV=/venv \
             PIP_CERT=/etc/ssl/certs/ca-certificates.crt SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
             LANG=C.UTF-8 /bin/bash -c "cd \"\$0\" && exec \"\$@\"" "$project" "$@"
-    ' bash "$ROOT" "$PROJECT" "$@"
+    ' bash "$ROOT" "$PROJECT" "$shared" "$@"
 }
 
 # Like in_env, with the venv of the newest Home Assistant release first on PATH.

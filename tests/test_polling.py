@@ -56,10 +56,15 @@ async def test_v0_polls_every_30_seconds(
     """v0 has no stream: one request every 30 s, Home Assistant's default for polling."""
     await setup_entry(hass, config_entry)
     asked = dashboard.requests[DETAILS]
-    await _tick(hass, freezer, 29)
+    # Home Assistant aligns refreshes to the second, so one comes 29-31 s after the last.
+    await _tick(hass, freezer, 28)
     assert dashboard.requests[DETAILS] == asked
-    await _tick(hass, freezer, 2)
+    await _tick(hass, freezer, 3)
     assert dashboard.requests[DETAILS] == asked + 1
+    await _tick(hass, freezer, 28)
+    assert dashboard.requests[DETAILS] == asked + 1
+    await _tick(hass, freezer, 3)
+    assert dashboard.requests[DETAILS] == asked + 2
 
 
 async def test_update_entity_refreshes_on_demand(
