@@ -1,16 +1,19 @@
-"""Strict, tolerant readers for decoded JSON.
+"""Strict, tolerant readers for decoded JSON, shared by every dashboard line.
 
 Missing keys and JSON null read as the zero value (dashboards leave them out or send null);
 a value of the wrong type raises ``NezhaResponseError`` so bad data never reaches a model.
+The lines differ only in their keys: each declares its key tables once, read here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from math import isfinite
-from typing import Any
+from typing import Any, Final
 
 from .errors import NezhaResponseError
+from .models import Temperature
 
 type JsonObject = Mapping[str, Any]
 
@@ -97,3 +100,67 @@ def get_object_list(obj: JsonObject, key: str) -> list[JsonObject]:
     if type(value) is list and all(type(item) is dict for item in value):
         return value
     raise wrong("a list of objects", key)
+
+
+def timestamp(seconds: int) -> datetime | None:
+    """Unix seconds to an aware datetime; 0 and Go's zero time (negative) mean "never"."""
+    if seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError) as err:
+        raise NezhaResponseError("timestamp out of range") from err
+
+
+def get_timestamp(obj: JsonObject, key: str) -> datetime | None:
+    """Read Unix seconds as a datetime (absent and zero are None)."""
+    return timestamp(get_int(obj, key))
+
+
+type Reader = Callable[[JsonObject, str], Any]
+
+# How each field of the models is read; each dashboard line names the JSON key of every
+# field once (``v0.HOST_KEYS``, ``v1v2.STATE_KEYS``, ...).
+HOST_READERS: Final[Mapping[str, Reader]] = {
+    "platform": get_str,
+    "platform_version": get_str,
+    "cpu": get_str_tuple,
+    "mem_total": get_int,
+    "disk_total": get_int,
+    "swap_total": get_int,
+    "arch": get_str,
+    "virtualization": get_str,
+    "boot_time": get_timestamp,
+    "agent_version": get_str,
+    "gpu": get_str_tuple,
+}
+STATUS_READERS: Final[Mapping[str, Reader]] = {
+    "cpu": get_float,
+    "mem_used": get_int,
+    "swap_used": get_int,
+    "disk_used": get_int,
+    "net_in_transfer": get_int,
+    "net_out_transfer": get_int,
+    "net_in_speed": get_int,
+    "net_out_speed": get_int,
+    "uptime": get_int,
+    "load_1": get_float,
+    "load_5": get_float,
+    "load_15": get_float,
+    "tcp_connections": get_int,
+    "udp_connections": get_int,
+    "processes": get_int,
+}
+
+
+def read_fields(obj: JsonObject, keys: Mapping[str, str], readers: Mapping[str, Reader]) -> Any:
+    """The model fields named in ``keys`` (field → JSON key), each read by its reader."""
+    return {field: readers[field](obj, key) for field, key in keys.items()}
+
+
+def read_temperatures(obj: JsonObject, key: str) -> tuple[Temperature, ...]:
+    """The agent's temperature sensors; every line keeps Go's field names inside."""
+    return tuple(
+        Temperature(name=get_str(item, "Name"), celsius=get_float(item, "Temperature"))
+        for item in get_object_list(obj, key)
+    )

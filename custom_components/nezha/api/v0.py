@@ -5,75 +5,71 @@ v0 serialises ``host`` and ``status`` from Go structs without JSON tags, hence P
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from .errors import NezhaAuthError, NezhaNotDashboardError, NezhaResponseError
-from .models import Server, ServerHost, ServerStatus, Temperature
+from .models import Server, ServerHost, ServerStatus
 from .parse import (
+    HOST_READERS,
+    STATUS_READERS,
     JsonObject,
-    get_float,
     get_int,
     get_object,
-    get_object_list,
     get_optional_float,
     get_str,
-    get_str_tuple,
+    get_timestamp,
+    read_fields,
+    read_temperatures,
 )
 
 _CODE_FORBIDDEN = 403
 
-
-def _timestamp(seconds: int) -> datetime | None:
-    """Unix seconds to an aware datetime; Go's zero time (-62135596800) and 0 mean "never"."""
-    if seconds <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError) as err:
-        raise NezhaResponseError("timestamp out of range") from err
+# Model field → JSON key: Go's field names.
+HOST_KEYS: Final = {
+    "platform": "Platform",
+    "platform_version": "PlatformVersion",
+    "cpu": "CPU",
+    "mem_total": "MemTotal",
+    "disk_total": "DiskTotal",
+    "swap_total": "SwapTotal",
+    "arch": "Arch",
+    "virtualization": "Virtualization",
+    "boot_time": "BootTime",
+    "agent_version": "Version",
+    "gpu": "GPU",
+}
+STATUS_KEYS: Final = {
+    "cpu": "CPU",
+    "mem_used": "MemUsed",
+    "swap_used": "SwapUsed",
+    "disk_used": "DiskUsed",
+    "net_in_transfer": "NetInTransfer",
+    "net_out_transfer": "NetOutTransfer",
+    "net_in_speed": "NetInSpeed",
+    "net_out_speed": "NetOutSpeed",
+    "uptime": "Uptime",
+    "load_1": "Load1",
+    "load_5": "Load5",
+    "load_15": "Load15",
+    "tcp_connections": "TcpConnCount",
+    "udp_connections": "UdpConnCount",
+    "processes": "ProcessCount",
+}
 
 
 def parse_host(obj: JsonObject) -> ServerHost:
     """Parse a v0 ``host`` object."""
     return ServerHost(
-        platform=get_str(obj, "Platform"),
-        platform_version=get_str(obj, "PlatformVersion"),
-        cpu=get_str_tuple(obj, "CPU"),
-        mem_total=get_int(obj, "MemTotal"),
-        disk_total=get_int(obj, "DiskTotal"),
-        swap_total=get_int(obj, "SwapTotal"),
-        arch=get_str(obj, "Arch"),
-        virtualization=get_str(obj, "Virtualization"),
-        boot_time=_timestamp(get_int(obj, "BootTime")),
+        **read_fields(obj, HOST_KEYS, HOST_READERS),
         country_code=get_str(obj, "CountryCode"),
-        agent_version=get_str(obj, "Version"),
-        gpu=get_str_tuple(obj, "GPU"),
     )
 
 
 def parse_status(obj: JsonObject) -> ServerStatus:
     """Parse a v0 ``status`` object."""
     return ServerStatus(
-        cpu=get_float(obj, "CPU"),
-        mem_used=get_int(obj, "MemUsed"),
-        swap_used=get_int(obj, "SwapUsed"),
-        disk_used=get_int(obj, "DiskUsed"),
-        net_in_transfer=get_int(obj, "NetInTransfer"),
-        net_out_transfer=get_int(obj, "NetOutTransfer"),
-        net_in_speed=get_int(obj, "NetInSpeed"),
-        net_out_speed=get_int(obj, "NetOutSpeed"),
-        uptime=get_int(obj, "Uptime"),
-        load_1=get_float(obj, "Load1"),
-        load_5=get_float(obj, "Load5"),
-        load_15=get_float(obj, "Load15"),
-        tcp_connections=get_int(obj, "TcpConnCount"),
-        udp_connections=get_int(obj, "UdpConnCount"),
-        processes=get_int(obj, "ProcessCount"),
-        temperatures=tuple(
-            Temperature(name=get_str(item, "Name"), celsius=get_float(item, "Temperature"))
-            for item in get_object_list(obj, "Temperatures")
-        ),
+        **read_fields(obj, STATUS_KEYS, STATUS_READERS),
+        temperatures=read_temperatures(obj, "Temperatures"),
         gpu=get_optional_float(obj, "GPU"),
     )
 
@@ -87,7 +83,7 @@ def parse_server(obj: JsonObject) -> Server:
         id=server_id,
         name=get_str(obj, "name") or f"#{server_id}",
         tag=get_str(obj, "tag"),
-        last_active=_timestamp(get_int(obj, "last_active")),
+        last_active=get_timestamp(obj, "last_active"),
         ipv4=get_str(obj, "ipv4"),
         ipv6=get_str(obj, "ipv6"),
         display_index=get_int(obj, "display_index"),

@@ -1,7 +1,7 @@
 """Parser for the v1/v2 dashboard API (``/api/v1/server``, ``/api/v1/server-group``, frames).
 
-Every field is ``omitempty`` on the dashboard side: zero numbers, empty strings and empty lists
-are left out, so every missing key reads as its zero value. Keys are snake_case, except the
+Most fields are ``omitempty`` on the dashboard side: zero numbers, empty strings and empty
+lists are left out, so every missing key reads as its zero value. Keys are snake_case, except the
 temperature objects (``Name``/``Temperature``), which keep the Go field names.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 import re
-from typing import Any
+from typing import Any, Final
 
 from .errors import NezhaAuthError, NezhaNotDashboardError, NezhaResponseError
 from .models import (
@@ -20,17 +20,19 @@ from .models import (
     ServerStatus,
     Service,
     ServicesSnapshot,
-    Temperature,
     TrafficCycle,
 )
 from .parse import (
+    HOST_READERS,
+    STATUS_READERS,
     JsonObject,
     get_float,
     get_int,
     get_object,
     get_object_list,
     get_str,
-    get_str_tuple,
+    read_fields,
+    read_temperatures,
     wrong,
 )
 
@@ -75,15 +77,6 @@ def get_time(obj: JsonObject, key: str) -> datetime | None:
     return parse_time(value)
 
 
-def _boot_time(seconds: int) -> datetime | None:
-    if seconds <= 0:
-        return None
-    try:
-        return datetime.fromtimestamp(seconds, UTC)
-    except (OverflowError, OSError, ValueError) as err:
-        raise NezhaResponseError("boot time out of range") from err
-
-
 def _gpu_percent(obj: JsonObject) -> float | None:
     """v1/v2 report one figure per GPU; the model keeps the busiest, absent when none."""
     value = obj.get("gpu")
@@ -95,46 +88,49 @@ def _gpu_percent(obj: JsonObject) -> float | None:
     return max(figures) if figures else None
 
 
+# Model field → JSON key (snake_case, all omitempty).
+HOST_KEYS: Final = {
+    "platform": "platform",
+    "platform_version": "platform_version",
+    "cpu": "cpu",
+    "mem_total": "mem_total",
+    "disk_total": "disk_total",
+    "swap_total": "swap_total",
+    "arch": "arch",
+    "virtualization": "virtualization",
+    "boot_time": "boot_time",
+    "agent_version": "version",
+    "gpu": "gpu",
+}
+STATE_KEYS: Final = {
+    "cpu": "cpu",
+    "mem_used": "mem_used",
+    "swap_used": "swap_used",
+    "disk_used": "disk_used",
+    "net_in_transfer": "net_in_transfer",
+    "net_out_transfer": "net_out_transfer",
+    "net_in_speed": "net_in_speed",
+    "net_out_speed": "net_out_speed",
+    "uptime": "uptime",
+    "load_1": "load_1",
+    "load_5": "load_5",
+    "load_15": "load_15",
+    "tcp_connections": "tcp_conn_count",
+    "udp_connections": "udp_conn_count",
+    "processes": "process_count",
+}
+
+
 def parse_host(obj: JsonObject, country_code: str) -> ServerHost:
     """Parse a v1/v2 ``host`` object."""
-    return ServerHost(
-        platform=get_str(obj, "platform"),
-        platform_version=get_str(obj, "platform_version"),
-        cpu=get_str_tuple(obj, "cpu"),
-        mem_total=get_int(obj, "mem_total"),
-        disk_total=get_int(obj, "disk_total"),
-        swap_total=get_int(obj, "swap_total"),
-        arch=get_str(obj, "arch"),
-        virtualization=get_str(obj, "virtualization"),
-        boot_time=_boot_time(get_int(obj, "boot_time")),
-        country_code=country_code,
-        agent_version=get_str(obj, "version"),
-        gpu=get_str_tuple(obj, "gpu"),
-    )
+    return ServerHost(**read_fields(obj, HOST_KEYS, HOST_READERS), country_code=country_code)
 
 
 def parse_state(obj: JsonObject) -> ServerStatus:
     """Parse a v1/v2 ``state`` object."""
     return ServerStatus(
-        cpu=get_float(obj, "cpu"),
-        mem_used=get_int(obj, "mem_used"),
-        swap_used=get_int(obj, "swap_used"),
-        disk_used=get_int(obj, "disk_used"),
-        net_in_transfer=get_int(obj, "net_in_transfer"),
-        net_out_transfer=get_int(obj, "net_out_transfer"),
-        net_in_speed=get_int(obj, "net_in_speed"),
-        net_out_speed=get_int(obj, "net_out_speed"),
-        uptime=get_int(obj, "uptime"),
-        load_1=get_float(obj, "load_1"),
-        load_5=get_float(obj, "load_5"),
-        load_15=get_float(obj, "load_15"),
-        tcp_connections=get_int(obj, "tcp_conn_count"),
-        udp_connections=get_int(obj, "udp_conn_count"),
-        processes=get_int(obj, "process_count"),
-        temperatures=tuple(
-            Temperature(name=get_str(item, "Name"), celsius=get_float(item, "Temperature"))
-            for item in get_object_list(obj, "temperatures")
-        ),
+        **read_fields(obj, STATE_KEYS, STATUS_READERS),
+        temperatures=read_temperatures(obj, "temperatures"),
         gpu=_gpu_percent(obj),
     )
 
