@@ -306,7 +306,7 @@ async def measure_stream(size: int, seconds: float) -> tuple[float, float, int]:
             entry = await add_entry(hass, fake)
             coordinator = entry.runtime_data.coordinator
             deadline = time.monotonic() + 15
-            while not (coordinator.stream is not None and coordinator.stream.connected):
+            while not coordinator.stream_connected:
                 if time.monotonic() > deadline:
                     raise SystemExit("the stream did not connect")
                 await asyncio.sleep(0.1)

@@ -65,7 +65,7 @@ async def _run(trials: int, window: float, servers: int) -> None:
             raise SystemExit("the entry did not set up")
         await hass.async_block_till_done()
         coordinator = entry.runtime_data.coordinator
-        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected, 10)
+        await _wait_for(lambda: coordinator.stream_connected, 10)
         online = _online_entity(hass, 1)
         # Agents report every second, as real ones do every few.
         agents = asyncio.create_task(_agents(fake))
@@ -129,7 +129,7 @@ async def _agents(fake: FakeDashboard) -> None:
 
 async def _stream_up(entry: MockConfigEntry) -> None:
     coordinator = entry.runtime_data.coordinator
-    await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected, 30)
+    await _wait_for(lambda: coordinator.stream_connected, 30)
 
 
 async def _token_deleted_to_reauth(

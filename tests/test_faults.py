@@ -658,15 +658,14 @@ async def test_hostile_stream_frames(
     try:
         await setup_entry(hass, entry)
         coordinator = entry.runtime_data.coordinator
-        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
-        assert coordinator.stream is not None
-        connects = coordinator.stream.connects
+        await _wait_for(lambda: coordinator.stream_connected)
+        connects = fake.requests["/api/v1/ws/server"]
         fake.raw_frames = [
             "<html>502</html>",
             '{"now": 1, "servers": [{"id": "1"}]}',
         ]
-        await _wait_for(lambda: coordinator.stream.connects >= connects + 2, 10.0)
-        await _wait_for(lambda: coordinator.stream.connected, 10.0)
+        await _wait_for(lambda: fake.requests["/api/v1/ws/server"] >= connects + 2, 10.0)
+        await _wait_for(lambda: coordinator.stream_connected, 10.0)
         fake.agent_disconnect(1)
         await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 5.0)
         assert not fake.raw_frames

@@ -38,6 +38,7 @@ from custom_components.nezha.api import (
     v0,
     v1v2,
 )
+from custom_components.nezha.api.parse import dashboard_time
 from fake_dashboard import FakeDashboard
 
 from .conftest import TOKEN
@@ -464,7 +465,7 @@ def test_headers(value: str) -> None:
     assert delay is None or (
         client_module.MIN_RETRY_AFTER <= delay <= client_module.MAX_RETRY_AFTER
     )
-    when = client_module._dashboard_time(headers)
+    when = dashboard_time(headers)
     assert type(when) is datetime
     assert when.tzinfo is not None
 

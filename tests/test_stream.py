@@ -26,7 +26,7 @@ from custom_components.nezha.api import (
     NezhaError,
     stream as stream_module,
 )
-from custom_components.nezha.api.stream import BACKOFF_MAX, backoff_delay
+from custom_components.nezha.api.stream import BACKOFF_MAX, Watch, backoff_delay
 from custom_components.nezha.api.v1v2 import parse_frame, parse_frame_activity
 from custom_components.nezha.const import DOMAIN
 from custom_components.nezha.coordinator import NezhaDataUpdateCoordinator
@@ -82,7 +82,7 @@ async def test_push_offline_and_back_within_5_s(
     try:
         await setup_entry(hass, entry)
         coordinator = _coordinator(hass)
-        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        await _wait_for(lambda: coordinator.stream_connected)
         assert coordinator.update_interval is None
         rest_before = fake.requests["/api/v1/server"]
 
@@ -95,8 +95,7 @@ async def test_push_offline_and_back_within_5_s(
         assert off_delay < 5.0
         assert on_delay < 5.0
         assert rest_requests == 0
-        assert coordinator.stream is not None
-        assert coordinator.stream.connects == 1
+        assert fake.requests["/api/v1/ws/server"] == 1
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
         await fake.stop()
@@ -106,7 +105,7 @@ async def test_numeric_sensors_throttled(hass: HomeAssistant, streaming: FakeDas
     """Frames every 50 ms with moving values: numbers are not rewritten within the interval."""
     await setup_entry(hass, _entry(streaming))
     coordinator = _coordinator(hass)
-    await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+    await _wait_for(lambda: coordinator.stream_connected)
     await asyncio.sleep(0.2)
     changes: list[str] = []
 
@@ -135,7 +134,7 @@ async def test_stream_drops_then_polls_then_comes_back(
     monkeypatch.setattr(stream_module, "backoff_delay", lambda attempt, rng: 1.0)
     await setup_entry(hass, _entry(streaming))
     coordinator = _coordinator(hass)
-    await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+    await _wait_for(lambda: coordinator.stream_connected)
 
     # The stream breaks and cannot be reopened: polling takes over.
     streaming.stream_enabled = False
@@ -153,10 +152,10 @@ async def test_stream_drops_then_polls_then_comes_back(
 
     # The stream is back: one new connection, polling stops, frames drive the state again.
     streaming.stream_enabled = True
-    await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected, 15)
+    await _wait_for(lambda: coordinator.stream_connected, 15)
     assert coordinator.update_interval is None
     streaming.agent_reconnect(1)
-    await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_ON, 2.0)
+    await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_ON, 5.0)
 
 
 async def test_v1_stream_never_takes_the_guest_view(
@@ -173,9 +172,7 @@ async def test_v1_stream_never_takes_the_guest_view(
     try:
         await setup_entry(hass, entry)
         coordinator = _coordinator(hass)
-        stream = coordinator.stream
-        assert stream is not None
-        await _wait_for(lambda: stream.connected)
+        await _wait_for(lambda: coordinator.stream_connected)
         devices = dr.async_get(hass)
         identifier = (DOMAIN, f"{entry.entry_id}_1")
         device = devices.async_get_device_by_identifier(identifier, entry.entry_id)
@@ -185,7 +182,9 @@ async def test_v1_stream_never_takes_the_guest_view(
         # The dashboard forgets every session (its secret changed), and the stream drops.
         fake.expire_sessions()
         await fake.drop_streams()
-        await _wait_for(lambda: stream.connects >= 2 and stream.connected)
+        await _wait_for(
+            lambda: fake.requests["/api/v1/ws/server"] >= 2 and coordinator.stream_connected
+        )
         frames = fake.frames_sent
         await _wait_for(lambda: fake.frames_sent >= frames + 3)
         await hass.async_block_till_done()
@@ -272,8 +271,9 @@ async def test_backoff_resets_only_after_a_stable_connection(
     monkeypatch.setattr(stream_module, "STABLE_AFTER", stable_after)
     async with aiohttp.ClientSession() as session:
         client = NezhaClient(session, fake.url, V2_TOKEN, flavor=DashboardFlavor.V2)
-        stream = stream_module.NezhaStream(session, client, lambda _, __: None, lambda _: None)
-        task = asyncio.get_running_loop().create_task(stream.run())
+        task = asyncio.get_running_loop().create_task(
+            client.listen(lambda _: None, lambda _: None, Watch(30, 30))
+        )
         try:
             await _wait_for(lambda: len(attempts) >= 4)
         finally:
@@ -282,7 +282,7 @@ async def test_backoff_resets_only_after_a_stable_connection(
                 await task
     await fake.stop()
     assert attempts[:4] == expected
-    assert stream.connects >= 4
+    assert connections >= 4
 
 
 def _reauth_started(hass: HomeAssistant) -> bool:
@@ -301,7 +301,7 @@ async def test_deleted_token_starts_reauth_at_stream_speed(
     try:
         await setup_entry(hass, entry)
         coordinator = _coordinator(hass)
-        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        await _wait_for(lambda: coordinator.stream_connected)
         polled = fake.requests["/api/v1/server"]
 
         # The dashboard refuses the token from now on and closes its streams at once.
@@ -326,12 +326,12 @@ async def test_refused_handshake_refreshes_at_once(
     try:
         await setup_entry(hass, entry)
         coordinator = _coordinator(hass)
-        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        await _wait_for(lambda: coordinator.stream_connected)
         # A network blip: the stream closes, the request made then still succeeds.
         polled = fake.requests["/api/v1/server"]
         await fake.drop_streams()
         await _wait_for(lambda: fake.requests["/api/v1/server"] == polled + 1, 5.0)
-        await _wait_for(lambda: not coordinator.stream.connected)  # type: ignore[union-attr]
+        await _wait_for(lambda: not coordinator.stream_connected)
         assert coordinator.last_update_success
         assert not _reauth_started(hass)
 
@@ -358,7 +358,7 @@ async def test_dashboard_restart_leaves_nothing_stale(
     try:
         await setup_entry(hass, entry)
         coordinator = _coordinator(hass)
-        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected)
+        await _wait_for(lambda: coordinator.stream_connected)
         assert hass.states.get(ONLINE).state == STATE_ON
 
         await fake.go_down()
@@ -368,7 +368,7 @@ async def test_dashboard_restart_leaves_nothing_stale(
         # Back after a restart: no agent has reported to the new process yet.
         fake.restart()
         await fake.come_back()
-        await _wait_for(lambda: coordinator.stream is not None and coordinator.stream.connected, 15)
+        await _wait_for(lambda: coordinator.stream_connected, 15)
         await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 5.0)
         fake.agent_reconnect(1)
         await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_ON, 5.0)

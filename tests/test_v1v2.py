@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from aiohttp import ClientSession
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_PASSWORD, CONF_TOKEN, CONF_URL, CONF_USERNAME, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
@@ -21,7 +22,6 @@ from custom_components.nezha.api import (
     NezhaMissingScopeError,
     NezhaResponseError,
     NezhaTokenExpiredError,
-    client as client_module,
 )
 from custom_components.nezha.api.v1v2 import parse_time
 from custom_components.nezha.const import CONF_FLAVOR, CONF_TAGS, DOMAIN
@@ -201,29 +201,27 @@ async def test_v2_token_refusals(
 
 async def test_v1_login_renewal_and_relogin(
     clock: Clock,
+    freezer: FrozenDateTimeFactory,
     session: ClientSession,
     socket_enabled: None,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Renew before expiry; log in again when the session is refused; fail only on login."""
-    now = [1000.0]
-    monkeypatch.setattr(client_module, "_monotonic", lambda: now[0])
     fake = await _start(clock, "v1")
     try:
         client = NezhaClient(session, fake.url, username=USERNAME, password=PASSWORD)
         await client.async_get_servers()
         assert fake.logins == 1
         # 50 minutes later the one-hour session is still used as it is.
-        now[0] += 3000
+        freezer.tick(3000)
         await client.async_get_servers()
         assert fake.requests["/api/v1/refresh-token"] == 0
         # Five minutes before it expires it is renewed, without a new login.
-        now[0] += 301
+        freezer.tick(301)
         clock.now += 3301
         await client.async_get_servers()
         assert fake.requests["/api/v1/refresh-token"] == 1
         assert fake.logins == 1
-        now[0] += 3400
+        freezer.tick(3400)
         # The dashboard forgot every session: renewal is refused, a new login follows.
         fake.expire_sessions()
         await client.async_get_servers()
@@ -358,13 +356,11 @@ async def test_v2_flow_errors_and_recovery(
 
 
 async def test_v1_entry_keeps_working_once_the_dashboard_runs_v2(
-    hass: HomeAssistant, v2: FakeDashboard, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, v2: FakeDashboard, clock: Clock, freezer: FrozenDateTimeFactory
 ) -> None:
     """An entry set up with a v1 login, the dashboard since upgraded to v2 (which accepts the
     login too): v2 renews sessions only for browsers (its GET refresh-token is not found), so
     the session is renewed by logging in again rather than failing every hour."""
-    now = [1000.0]
-    monkeypatch.setattr(client_module, "_monotonic", lambda: now[0])
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="127.0.0.1",
@@ -384,7 +380,7 @@ async def test_v1_entry_keeps_working_once_the_dashboard_runs_v2(
     logins = v2.logins
 
     # An hour later the session is due for renewal.
-    now[0] += 3600
+    freezer.tick(3600)
     clock.now += 3600
     v2.heartbeat()
     await coordinator.async_refresh()

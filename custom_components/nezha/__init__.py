@@ -75,7 +75,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
     entry.runtime_data = NezhaRuntimeData(
         client=client, coordinator=coordinator, dashboard_device_id=dashboard.id
     )
-    if coordinator.data.flavor is not DashboardFlavor.V0:
+    if client.supports_services:
         services = NezhaServicesCoordinator(hass, entry, client)
         # Services are extra: a failure here must not keep the servers from loading.
         await services.async_refresh()
@@ -87,7 +87,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
     _async_sync_devices(hass, entry)
     entry.async_on_unload(coordinator.async_add_listener(lambda: _async_sync_devices(hass, entry)))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    coordinator.async_start_stream(session)
+    coordinator.async_start_stream()
     return True
 
 

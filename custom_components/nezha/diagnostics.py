@@ -47,7 +47,7 @@ async def async_get_config_entry_diagnostics(
             "last_update_success": coordinator.last_update_success,
             "dashboard_time": snapshot.dashboard_time.isoformat(),
             "online_threshold": coordinator.online_threshold,
-            "stream_connected": coordinator.stream is not None and coordinator.stream.connected,
+            "stream_connected": coordinator.stream_connected,
             "servers": [asdict(server) for server in snapshot.servers.values()],
             "services": service_data,
         },

@@ -1,25 +1,34 @@
-"""Async client for a Nezha dashboard."""
+"""The async client: the only thing that talks to a Nezha dashboard.
+
+It finds out the dashboard line, authenticates (``auth``), sends requests and holds the live
+server stream, and hands over typed models (``models``) parsed by the line's parser (``v0``,
+``v1v2``). Every failure becomes one of its own errors (``errors``). No Home Assistant import.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
 import logging
+import random
 import re
 import time
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 import orjson
 from yarl import URL
 
-from . import v0, v1v2
+from . import stream, v0, v1v2
+from .auth import Answer, Credentials, Login, PersonalToken, RawToken
 from .errors import (
     NezhaAuthError,
     NezhaConnectionError,
+    NezhaError,
     NezhaInvalidUrlError,
     NezhaMissingScopeError,
     NezhaNotDashboardError,
@@ -29,7 +38,9 @@ from .errors import (
     NezhaTimeoutError,
     NezhaTokenExpiredError,
 )
-from .models import DashboardFlavor, DashboardSnapshot, ServicesSnapshot
+from .models import DashboardFlavor, DashboardSnapshot, Server, ServicesSnapshot
+from .parse import dashboard_time
+from .stream import FrameGate, Watch
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,16 +53,11 @@ V0_LIST_PATH: Final = "/api/v1/server/list"
 SETTING_PATH: Final = "/api/v1/setting"
 SERVER_PATH: Final = "/api/v1/server"
 SERVER_GROUP_PATH: Final = "/api/v1/server-group"
-LOGIN_PATH: Final = "/api/v1/login"
-REFRESH_PATH: Final = "/api/v1/refresh-token"
 STREAM_PATH: Final = "/api/v1/ws/server"
 SERVICE_PATH: Final = "/api/v1/service"
 
 # v2 personal API tokens start with this; they are sent as ``Bearer``.
 PERSONAL_TOKEN_PREFIX: Final = "nzp_"  # noqa: S105 - a prefix, not a secret
-# Renew a JWT this long before it expires (the default lifetime is one hour), or halfway
-# through a shorter lifetime.
-JWT_RENEW_MARGIN: Final = 300.0
 # Server groups change rarely: re-read them at most this often, so a refresh stays one request.
 GROUPS_MAX_AGE: Final = 300.0
 _SCOPE_PREFIX: Final = "api token lacks scope "
@@ -73,8 +79,9 @@ async def offload[**P, T](size: int, func: Callable[P, T], *args: P.args, **kwar
 
 _CONTROL_CHARACTERS: Final = re.compile(r"[\x00-\x1f\x7f]")
 
-# Module level so tests can move it (the session lifetime is measured on it).
-_monotonic = time.monotonic
+# A snapshot of the stream's servers; whether frames arrive.
+type SnapshotCallback = Callable[[DashboardSnapshot], None]
+type StateCallback = Callable[[bool], None]
 
 
 def normalize_url(url: str) -> str:
@@ -130,25 +137,13 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return min(max(seconds, MIN_RETRY_AFTER), MAX_RETRY_AFTER)
 
 
-def _dashboard_time(headers: Mapping[str, str]) -> datetime:
-    """The dashboard's clock from the Date header, or ours when it sent none."""
-    value = headers.get("Date")
-    if value:
-        try:
-            when = parsedate_to_datetime(value)
-        except TypeError, ValueError:
-            pass
-        else:
-            if when.tzinfo is not None:
-                return when
-    return datetime.now(UTC)
-
-
 class NezhaClient:
-    """Reads servers from a Nezha dashboard.
+    """Reads a Nezha dashboard of any line: servers, services, and the live server stream.
 
     The aiohttp session is the caller's (Home Assistant's shared one), so TLS verification is
-    chosen where the session is made.
+    chosen where the session is made. The dashboard line is found out on the first request;
+    what differs between lines stays in here (credentials in ``auth``, keys in ``v0`` and
+    ``v1v2``), and callers ask capabilities such as ``supports_stream``.
     """
 
     def __init__(
@@ -174,21 +169,30 @@ class NezhaClient:
         self._username = username
         self._password = password
         self._timeout = request_timeout
-        self.flavor: DashboardFlavor | None = flavor
+        self.flavor: DashboardFlavor | None = None
+        self._credentials: Credentials = RawToken(token)
+        if flavor is not None:
+            self._set_flavor(flavor)
         self.version = ""
-        self._jwt = ""
-        # _monotonic() after which the JWT must be renewed.
-        self._jwt_renew_at = 0.0
-        self._session_lock = asyncio.Lock()
         self._groups: dict[int, tuple[str, ...]] = {}
         self._groups_read_at: float | None = None
-        # Bytes of the last answer: decides whether parsing it is worth a worker thread.
-        self._last_size = 0
+        # Addresses of the last REST answer by server id: frames carry none.
+        self._addresses: dict[int, tuple[str, str]] = {}
 
     @property
     def uses_login(self) -> bool:
         """Whether the client reads with a username/password login instead of a token."""
         return bool(self._username) and not self._token
+
+    @property
+    def supports_stream(self) -> bool:
+        """Whether the dashboard pushes servers over a websocket (v1/v2)."""
+        return self.flavor in (DashboardFlavor.V1, DashboardFlavor.V2)
+
+    @property
+    def supports_services(self) -> bool:
+        """Whether the dashboard has an overview of service monitors and cycles (v1/v2)."""
+        return self.flavor in (DashboardFlavor.V1, DashboardFlavor.V2)
 
     @property
     def url(self) -> str:
@@ -199,23 +203,16 @@ class NezhaClient:
         """The dashboard's own page for one server."""
         return str(self._base / "server" / str(server_id))
 
-    async def async_get_servers(
-        self, *, ids: Iterable[int] | None = None, tag: str | None = None
-    ) -> DashboardSnapshot:
-        """Fetch every server with host and status, in one request.
-
-        ``tag`` wins over ``ids`` on the dashboard side, as in its source.
-        """
-        flavor = await self.async_detect_flavor()
-        if flavor is not DashboardFlavor.V0:
-            return await self._async_get_servers_v1v2(flavor, ids)
-        params = self._filter_params(ids, tag)
-        data, headers = await self._request(V0_DETAILS_PATH, params)
-        return DashboardSnapshot(
-            servers=await offload(self._last_size, v0.parse_servers, data),
-            dashboard_time=_dashboard_time(headers),
-            flavor=flavor,
-        )
+    def _set_flavor(self, flavor: DashboardFlavor) -> None:
+        self.flavor = flavor
+        if flavor is DashboardFlavor.V0:
+            self._credentials = RawToken(self._token)
+        elif self.uses_login:
+            self._credentials = Login(
+                self._username, self._password, renewable=flavor is DashboardFlavor.V1
+            )
+        else:
+            self._credentials = PersonalToken(self._token)
 
     async def async_detect_flavor(self) -> DashboardFlavor:
         """Find out which API line the dashboard speaks (once; the answer is kept).
@@ -226,198 +223,212 @@ class NezhaClient:
         if self.flavor is not None:
             return self.flavor
         try:
-            data, _ = await self._request(SETTING_PATH, {}, auth=False)
-            setting = v1v2.parse_envelope(data)
+            answer = await self.async_request(SETTING_PATH)
+            setting = v1v2.parse_envelope(answer.data)
         except NezhaNotDashboardError:
-            self.flavor = DashboardFlavor.V0
-            return self.flavor
+            self._set_flavor(DashboardFlavor.V0)
+            return DashboardFlavor.V0
         self.version = v1v2.parse_setting_version(setting)
         major = self.version.removeprefix("v").split(".", 1)[0]
         if major == "1":
-            self.flavor = DashboardFlavor.V1
+            flavor = DashboardFlavor.V1
         elif major.isascii() and major.isdecimal() and len(major) <= 4 and int(major) >= 2:
             # Bounded: int() refuses a hostile string of thousands of digits with ValueError.
-            self.flavor = DashboardFlavor.V2
+            flavor = DashboardFlavor.V2
         elif v1v2.setting_shows_v2(setting) or self._token.startswith(PERSONAL_TOKEN_PREFIX):
             # The version is hidden from guests: a key only v2 sends, or a personal token
             # (those exist only from v2 on), tells v2.
-            self.flavor = DashboardFlavor.V2
+            flavor = DashboardFlavor.V2
         else:
-            self.flavor = DashboardFlavor.V1
-        return self.flavor
+            flavor = DashboardFlavor.V1
+        self._set_flavor(flavor)
+        return flavor
 
-    async def _async_get_servers_v1v2(
-        self, flavor: DashboardFlavor, ids: Iterable[int] | None
+    async def async_get_servers(
+        self, *, ids: Iterable[int] | None = None, tag: str | None = None
     ) -> DashboardSnapshot:
-        now = _monotonic()
-        if self._groups_read_at is None or now - self._groups_read_at >= GROUPS_MAX_AGE:
-            data, _ = await self._authed_request(SERVER_GROUP_PATH, {})
-            self._groups = v1v2.parse_groups(v1v2.parse_envelope(data))
-            self._groups_read_at = now
-        params: dict[str, str] = {}
-        wanted: set[int] | None = None
-        if ids is not None:
-            wanted = {int(server_id) for server_id in ids}
-            params["id"] = ",".join(str(server_id) for server_id in sorted(wanted))
-        data, headers = await self._authed_request(SERVER_PATH, params)
-        servers = await offload(
-            self._last_size, v1v2.parse_servers, v1v2.parse_envelope(data), self._groups
-        )
-        if wanted is not None:
-            # An id filter that matches nothing returns every server: filter here too.
-            servers = {key: value for key, value in servers.items() if key in wanted}
-        return DashboardSnapshot(
-            servers=servers, dashboard_time=_dashboard_time(headers), flavor=flavor
-        )
+        """Fetch every server with host and status, in one request.
 
-    async def async_get_services(self) -> ServicesSnapshot:
-        """Fetch service monitors and traffic cycles in one request (v1/v2 only).
-
-        v0 has no such overview (only a per-server history), so it reports none.
+        ``ids`` and (v0 only) ``tag`` filter on the dashboard's side; ``tag`` wins over
+        ``ids`` there, as in its source.
         """
-        if await self.async_detect_flavor() is DashboardFlavor.V0:
-            return ServicesSnapshot()
-        data, _ = await self._authed_request(SERVICE_PATH, {})
-        return v1v2.parse_services(v1v2.parse_envelope(data))
-
-    @property
-    def groups(self) -> Mapping[int, tuple[str, ...]]:
-        """The server groups read last, by server id (v1/v2)."""
-        return self._groups
-
-    async def async_stream_headers(self) -> dict[str, str]:
-        """The credentials for opening the server stream, a login confirmed first.
-
-        v1 (and v2 for a login) streams to anyone: a JWT the dashboard no longer accepts gets
-        the guests' frames, without hidden servers, instead of a refusal. So one request
-        checks the session (logging in again if it was forgotten); it reads the server
-        groups, which the frames need too.
-        """
-        if self.uses_login:
-            data, _ = await self._authed_request(SERVER_GROUP_PATH, {})
-            self._groups = v1v2.parse_groups(v1v2.parse_envelope(data))
-            self._groups_read_at = _monotonic()
-        return await self.async_auth_headers()
-
-    async def async_auth_headers(self) -> dict[str, str]:
-        """The credentials for one request, logging in or renewing the JWT when due."""
-        if self.flavor is DashboardFlavor.V0:
-            # v0 takes the raw token, without a scheme.
-            return {"Authorization": self._token}
-        if not self.uses_login:
-            return {"Authorization": f"Bearer {self._token}"}
-        if not self._jwt or _monotonic() >= self._jwt_renew_at:
-            # The stream and a poll may both find the session due: one renews it.
-            async with self._session_lock:
-                if not self._jwt:
-                    await self._async_login()
-                elif _monotonic() >= self._jwt_renew_at:
-                    await self._async_renew()
-        return {"Authorization": f"Bearer {self._jwt}"}
-
-    async def _async_login(self) -> None:
-        """Log in with username and password; a refusal here is a real auth error."""
-        self._jwt = ""
-        data, headers = await self._request(
-            LOGIN_PATH,
-            {},
-            auth=False,
-            method="POST",
-            json_body={"username": self._username, "password": self._password},
-        )
-        self._store_jwt(v1v2.parse_envelope(data), headers)
-
-    async def _async_renew(self) -> None:
-        """Renew the JWT before it expires; fall back to a new login when refused.
-
-        v1 renews with ``GET /api/v1/refresh-token``; v2 made that a CSRF-protected POST for
-        browsers, so a program simply logs in again there. An entry made on v1 whose
-        dashboard was upgraded to v2 still asks with GET: v2's 404 also means "log in again".
-        """
-        if self.flavor is DashboardFlavor.V1:
-            try:
-                data, headers = await self._request(
-                    REFRESH_PATH, {}, auth=False, headers={"Authorization": f"Bearer {self._jwt}"}
-                )
-                self._store_jwt(v1v2.parse_envelope(data), headers)
-            except NezhaAuthError, NezhaResponseError, NezhaNotDashboardError:
-                _LOGGER.debug("Renewing the session was refused; logging in again")
-            else:
-                return
-        await self._async_login()
-
-    def _store_jwt(self, data: Any, headers: Mapping[str, str]) -> None:
-        token, expire = v1v2.parse_login(data)
-        self._jwt = token
-        lifetime = 3600.0
-        if expire is not None:
-            # Measured on the dashboard's clock, so a skewed clock here does not matter.
-            lifetime = (expire - _dashboard_time(headers)).total_seconds()
-        margin = min(JWT_RENEW_MARGIN, lifetime / 2)
-        self._jwt_renew_at = _monotonic() + max(0.0, lifetime - margin)
-
-    async def _authed_request(
-        self, path: str, params: Mapping[str, str]
-    ) -> tuple[Any, Mapping[str, str]]:
-        """A v1/v2 request with credentials; a refused session logs in once more."""
-        headers = await self.async_auth_headers()
-        data, response_headers = await self._request(path, params, auth=False, headers=headers)
-        if self.uses_login and _is_refusal(data):
-            async with self._session_lock:
-                if headers["Authorization"] == f"Bearer {self._jwt}":
-                    # Not renewed meanwhile by a concurrent request: log in again.
-                    await self._async_login()
-            data, response_headers = await self._request(
-                path, params, auth=False, headers=await self.async_auth_headers()
+        flavor = await self.async_detect_flavor()
+        if flavor is DashboardFlavor.V0:
+            answer = await self._authed(V0_DETAILS_PATH, _filter_params(ids, tag))
+            servers = await offload(answer.size, v0.parse_servers, answer.data)
+        else:
+            await self._async_read_groups()
+            wanted = None if ids is None else {int(server_id) for server_id in ids}
+            params = {} if wanted is None else {"id": ",".join(map(str, sorted(wanted)))}
+            answer = await self._authed(SERVER_PATH, params)
+            servers = await offload(
+                answer.size, v1v2.parse_servers, v1v2.parse_envelope(answer.data), self._groups
             )
-        return data, response_headers
+            if wanted is not None:
+                # An id filter that matches nothing returns every server: filter here too.
+                servers = {key: value for key, value in servers.items() if key in wanted}
+            self._addresses = {key: (s.ipv4, s.ipv6) for key, s in servers.items()}
+        return DashboardSnapshot(
+            servers=servers, dashboard_time=dashboard_time(answer.headers), flavor=flavor
+        )
 
     async def async_list_servers(self, *, tag: str | None = None) -> DashboardSnapshot:
-        """Fetch the server list without host and status (lighter, used for checks)."""
-        data, headers = await self._request(V0_LIST_PATH, self._filter_params(None, tag))
+        """v0's lighter list of servers, without host and status."""
+        answer = await self._authed(V0_LIST_PATH, _filter_params(None, tag))
         return DashboardSnapshot(
-            servers=v0.parse_servers(data),
-            dashboard_time=_dashboard_time(headers),
+            servers=v0.parse_servers(answer.data),
+            dashboard_time=dashboard_time(answer.headers),
             flavor=DashboardFlavor.V0,
         )
 
-    @staticmethod
-    def _filter_params(ids: Iterable[int] | None, tag: str | None) -> dict[str, str]:
-        params: dict[str, str] = {}
-        if ids is not None:
-            params["id"] = ",".join(str(int(server_id)) for server_id in ids)
-        if tag:
-            params["tag"] = tag
-        return params
+    async def async_get_services(self) -> ServicesSnapshot:
+        """Fetch service monitors and traffic cycles in one request.
+
+        v0 has no such overview (only a per-server history), so it reports none.
+        """
+        await self.async_detect_flavor()
+        if not self.supports_services:
+            return ServicesSnapshot()
+        answer = await self._authed(SERVICE_PATH)
+        return v1v2.parse_services(v1v2.parse_envelope(answer.data))
+
+    async def _async_read_groups(self, *, force: bool = False) -> None:
+        """Re-read the server groups when older than ``GROUPS_MAX_AGE``.
+
+        They change rarely, so a refresh stays one request.
+        """
+        now = time.monotonic()
+        if force or self._groups_read_at is None or now - self._groups_read_at >= GROUPS_MAX_AGE:
+            answer = await self._authed(SERVER_GROUP_PATH)
+            self._groups = v1v2.parse_groups(v1v2.parse_envelope(answer.data))
+            self._groups_read_at = now
+
+    async def listen(
+        self, on_snapshot: SnapshotCallback, on_state: StateCallback, watch: Watch
+    ) -> None:
+        """Hold the live server stream (v1/v2) until cancelled.
+
+        ``on_state(True)`` when frames start to arrive, ``on_state(False)`` when they stop or
+        the dashboard refuses the handshake (a deleted token: the caller asks at once).
+        Frames due by ``watch`` are handed over as snapshots. Reconnects with back-off.
+        """
+        rng = random.Random()  # noqa: S311 - jitter, not secrecy
+        attempt = 0
+        connected = False
+        while True:
+            delivering_since: list[float] = []
+            refused = False
+            try:
+                await self._async_stream_once(
+                    on_snapshot, on_state, FrameGate(watch), delivering_since
+                )
+            except (aiohttp.WSServerHandshakeError, NezhaAuthError) as err:
+                # The dashboard answered and said no: a deleted token closes the stream and
+                # refuses the next handshake (401) at once.
+                refused = True
+                _LOGGER.debug("Server stream of %s refused: %s", self.url, type(err).__name__)
+            except (aiohttp.ClientError, TimeoutError, NezhaError, ValueError) as err:
+                _LOGGER.debug("Server stream of %s failed: %s", self.url, type(err).__name__)
+            if delivering_since:
+                connected = True
+                if time.monotonic() - delivering_since[0] >= stream.STABLE_AFTER:
+                    # Only a connection that carried frames for a while earns a quick
+                    # reconnect; one that breaks right after its first frame backs off.
+                    attempt = 0
+            if connected or refused:
+                # Either is news the owner acts on at once, rather than at its next poll.
+                connected = False
+                on_state(False)
+            delay = stream.backoff_delay(attempt, rng)
+            attempt += 1
+            _LOGGER.debug("Reconnecting the server stream in %.1f s", delay)
+            await asyncio.sleep(delay)
+
+    async def _async_stream_once(
+        self,
+        on_snapshot: SnapshotCallback,
+        on_state: StateCallback,
+        gate: FrameGate,
+        delivering_since: list[float],
+    ) -> None:
+        """One connection, until it closes or fails."""
+        if self._credentials.uses_login:
+            # A v1 dashboard streams to anyone: a JWT it forgot gets the guests' frames
+            # (hidden servers left out) instead of a refusal. One request confirms the login
+            # first, logging in again if needed; the frames need the groups anyway.
+            await self._async_read_groups(force=True)
+        headers = await self._credentials.async_headers(self)
+        _check_header_values(headers)
+        async with self._session.ws_connect(
+            self.api_url(STREAM_PATH),
+            headers=headers,
+            timeout=aiohttp.ClientWSTimeout(ws_receive=stream.RECEIVE_TIMEOUT),
+            autoping=True,
+            max_msg_size=MAX_RESPONSE_BYTES,
+        ) as ws:
+            async for message in ws:
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    break
+                size = len(message.data)
+                data = await offload(size, orjson.loads, message.data)
+                now, activity = v1v2.parse_frame_activity(data)
+                if not delivering_since:
+                    delivering_since.append(time.monotonic())
+                    on_state(True)
+                if gate.due(now, activity, self._groups):
+                    now, servers = await offload(size, v1v2.parse_frame, data, self._groups)
+                    on_snapshot(
+                        DashboardSnapshot(
+                            servers=self._with_addresses(servers),
+                            dashboard_time=now,
+                            flavor=self.flavor or DashboardFlavor.V2,
+                        )
+                    )
+
+    def _with_addresses(self, servers: dict[int, Server]) -> dict[int, Server]:
+        """Frames carry no addresses: keep those of the last REST answer."""
+        known = self._addresses
+        return {
+            key: replace(server, ipv4=known[key][0], ipv6=known[key][1])
+            if key in known and not (server.ipv4 or server.ipv6)
+            else server
+            for key, server in servers.items()
+        }
+
+    async def _authed(self, path: str, params: Mapping[str, str] | None = None) -> Answer:
+        """A request with the line's credentials; a forgotten login is renewed once."""
+        await self.async_detect_flavor()
+        credentials = self._credentials
+        sent = await credentials.async_headers(self)
+        answer = await self.async_request(path, params, headers=sent)
+        if await credentials.async_retry(self, sent, answer.data):
+            answer = await self.async_request(
+                path, params, headers=await credentials.async_headers(self)
+            )
+        return answer
 
     def api_url(self, path: str) -> URL:
         """The URL of an API path under the dashboard's base (sub-path kept)."""
         return self._base.with_path(self._base.path.rstrip("/") + path, encoded=False)
 
-    async def _request(
+    async def async_request(
         self,
         path: str,
-        params: Mapping[str, str],
+        params: Mapping[str, str] | None = None,
         *,
-        auth: bool = True,
         method: str = "GET",
         json_body: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> tuple[Any, Mapping[str, str]]:
-        """Send one request and decode its JSON; map every failure to the client's own errors.
+    ) -> Answer:
+        """Send one request with exactly ``headers`` and decode its JSON.
 
-        ``auth`` adds the v0 token; v1/v2 callers pass their ``headers``.
+        Every failure becomes one of the client's own errors.
         """
         url = self.api_url(path)
         if params:
             url = url.with_query(params)
         request_headers = {"Accept": "application/json", **(headers or {})}
-        if auth:
-            request_headers["Authorization"] = self._token
-        if any(_CONTROL_CHARACTERS.search(value) for value in request_headers.values()):
-            # aiohttp would refuse the header with a bare ValueError; such a credential
-            # (e.g. pasted with a line break inside) can never be right.
-            raise NezhaAuthError("the credentials contain control characters")
+        _check_header_values(request_headers)
         host = self._base.host
         try:
             async with asyncio.timeout(self._timeout):
@@ -439,7 +450,6 @@ class NezhaClient:
             raise NezhaSSLError(f"the TLS certificate of {host} could not be verified") from err
         except aiohttp.ClientError as err:
             raise NezhaConnectionError(f"cannot connect to {host}: {type(err).__name__}") from err
-        self._last_size = len(body)
         try:
             data = await offload(len(body), orjson.loads, body)
         except orjson.JSONDecodeError as err:
@@ -448,7 +458,7 @@ class NezhaClient:
                     "the URL serves an HTML page, not the Nezha API"
                 ) from err
             raise NezhaResponseError("the dashboard sent invalid JSON") from err
-        return data, response_headers
+        return Answer(data, response_headers, len(body))
 
     @staticmethod
     def _check_status(response: aiohttp.ClientResponse) -> None:
@@ -487,14 +497,6 @@ class NezhaClient:
         return b"".join(chunks)
 
 
-def _is_refusal(data: Any) -> bool:
-    """Whether a v1/v2 body is the "unauthorized" answer (v1 sends it with HTTP 200)."""
-    if type(data) is not dict or data.get("success") is True:
-        return False
-    error = data.get("error")
-    return type(error) is str and error.startswith("ApiErrorUnauthorized")
-
-
 def _raise_refusal(status: int, body: bytes) -> None:
     """Raise the auth error a 401/403 body describes (v2 personal tokens say why)."""
     try:
@@ -510,3 +512,21 @@ def _raise_refusal(status: int, body: bytes) -> None:
             scope = reason.removeprefix(_SCOPE_PREFIX).strip()
             raise NezhaMissingScopeError(f"the API token lacks the scope {scope}", scope)
     raise NezhaAuthError(f"the dashboard refused the credentials (HTTP {status})")
+
+
+def _check_header_values(headers: Mapping[str, str]) -> None:
+    """Refuse credentials with control characters before aiohttp does with a bare ValueError.
+
+    Such a credential (e.g. pasted with a line break inside) can never be right.
+    """
+    if any(_CONTROL_CHARACTERS.search(value) for value in headers.values()):
+        raise NezhaAuthError("the credentials contain control characters")
+
+
+def _filter_params(ids: Iterable[int] | None, tag: str | None) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if ids is not None:
+        params["id"] = ",".join(str(int(server_id)) for server_id in ids)
+    if tag:
+        params["tag"] = tag
+    return params

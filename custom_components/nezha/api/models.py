@@ -6,7 +6,8 @@ which line the user runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -107,6 +108,11 @@ class Server:
         return (now - self.last_active).total_seconds() <= threshold_seconds
 
 
+def in_tags(tags: frozenset[str], server_tags: Iterable[str]) -> bool:
+    """Whether a server with ``server_tags`` is wanted when ``tags`` are chosen (none: all)."""
+    return not tags or not tags.isdisjoint(server_tags)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DashboardSnapshot:
     """Everything one refresh learned: the servers by id and the dashboard's clock."""
@@ -116,11 +122,30 @@ class DashboardSnapshot:
     # on Home Assistant's clock agreeing with the dashboard's.
     dashboard_time: datetime
     flavor: DashboardFlavor = DashboardFlavor.V0
+    # The servers online by the threshold of ``judged``; empty until judged.
+    online: frozenset[int] = frozenset()
 
     @property
     def tags(self) -> frozenset[str]:
         """The non-empty tags (server groups) present in this snapshot."""
         return frozenset(tag for server in self.servers.values() for tag in server.tags)
+
+    def only(self, tags: frozenset[str]) -> DashboardSnapshot:
+        """The servers with any of ``tags`` (all when none is chosen)."""
+        if not tags:
+            return self
+        servers = {
+            key: server for key, server in self.servers.items() if in_tags(tags, server.tags)
+        }
+        return replace(self, servers=servers)
+
+    def judged(self, threshold_seconds: float) -> DashboardSnapshot:
+        """The same servers, with those online by the threshold worked out once."""
+        now = self.dashboard_time
+        online = frozenset(
+            key for key, server in self.servers.items() if server.is_online(now, threshold_seconds)
+        )
+        return replace(self, online=online)
 
 
 class ServiceStatus(StrEnum):

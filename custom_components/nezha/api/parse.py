@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from math import isfinite
 from typing import Any, Final
 
@@ -164,3 +165,17 @@ def read_temperatures(obj: JsonObject, key: str) -> tuple[Temperature, ...]:
         Temperature(name=get_str(item, "Name"), celsius=get_float(item, "Temperature"))
         for item in get_object_list(obj, key)
     )
+
+
+def dashboard_time(headers: Mapping[str, str]) -> datetime:
+    """The dashboard's clock from an answer's Date header, or ours when it sent none."""
+    value = headers.get("Date")
+    if value:
+        try:
+            when = parsedate_to_datetime(value)
+        except TypeError, ValueError:
+            pass
+        else:
+            if when.tzinfo is not None:
+                return when
+    return datetime.now(UTC)
