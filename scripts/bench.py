@@ -1,42 +1,67 @@
 """Benchmark: what a refresh costs inside a real Home Assistant, from 10 to 5000 servers.
 
-    scripts/bench [--sizes 10 100 1000 5000] [--refreshes 3] [--stream-seconds 60] [--uncapped]
+    scripts/bench [--sizes 10 100 1000 5000] [--refreshes 11] [--stream-seconds 60]
+                  [--rest-servers 100] [--uncapped]
 
 For each size the fake dashboard serves that many servers over loopback (v0 API) and a real
 Home Assistant instance loads the integration. Per refresh (values move between refreshes):
-requests made, bytes received, parse time (JSON decode and models), the total from the
-response's last byte to every state written, and in the same run the floor: the same states,
-with the same values, written straight through ``hass.states.async_set``. A second floor,
-"entity floor", is the same transition written by the integration's entities themselves
-(``async_write_ha_state``) with no refresh around it: the least any integration built on
-entities can cost. Also: config entry setup time, memory per server (tracemalloc, in a
-separate setup so timings stay clean), the longest event-loop stall during a refresh, and for
-the v2 stream the CPU time per minute at 1000 servers with 2-second frames. Prints tables;
-asserts nothing.
+requests made, bytes received, parse time (JSON decode and models), and the refresh itself:
+from the response's last byte to every state written, in CPU time (the process's, worker
+threads included) and wall time. Each refresh is paired with two floors measured right after
+it, for the same transition (previous values to these): the *floor*, the same states written
+straight through ``hass.states.async_set``; and the *entity floor*, the integration's entities
+writing their state themselves (``async_write_ha_state``) with no refresh around it, the least
+any integration built on entities can cost. A ratio is taken per pair and the median of the
+ratios is printed, so that a slow moment of a shared machine hits both sides of a pair.
+Beside each figure, the garbage collector's share: every collection during the measured
+windows is timed (``gc.callbacks``) and counted by generation.
+
+Also: config entry setup time, the entity registry's size (entries of the config entry,
+enabled and disabled), memory per server (tracemalloc, in a separate setup so timings stay
+clean), the longest event-loop stall during setup and during a refresh, and for the v2 stream
+the CPU time per minute at 1000 servers with 2-second frames.
+
+Side by side with what users do without the integration: Home Assistant's RESTful integration
+fetching the same servers, with one template sensor per value that selects its server by id,
+for the same entities; the CPU time of a refresh on both sides and their ratio.
+
+Home Assistant's log (WARNING and above) is watched during every setup and refresh, and
+blocking calls in the event loop are reported as a real Home Assistant reports them. The run
+fails (exit status 1, the findings listed) when the integration's setup or refreshes log a
+warning, when a callback holds the event loop past asyncio's slow-callback limit (what Home
+Assistant's debug mode logs as "Executing ... took"), or when setup takes longer than Home
+Assistant's slow-setup limit.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 import contextlib
 from dataclasses import dataclass, field
+import functools
 import gc
+import logging
 import statistics
+import sys
 import time
 import tracemalloc
 from typing import Any
 
-from homeassistant import loader
-from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
+from aiohttp import web
+from homeassistant import block_async_io, loader, setup as ha_setup
+from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_platform, entity_registry as er, frame
+from homeassistant.helpers.entity import Entity
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_test_home_assistant,
 )
+import zeroconf
 
 from custom_components.nezha import budget as nezha_budget
 from custom_components.nezha.api import client as client_module, v0
@@ -46,12 +71,28 @@ from fake_dashboard import FakeDashboard, make_server
 V0_TOKEN = "bench-token"
 V2_TOKEN = "nzp_bench-token"
 
+TIMES = "\N{MULTIPLICATION SIGN}"
+
+# asyncio's default slow-callback limit: Home Assistant in debug mode logs every callback that
+# holds the event loop longer ("Executing <...> took 0.123 seconds").
+SLOW_CALLBACK_SECONDS = 0.1
+
+# Log records that are not findings, each with the reason.
+HARMLESS_LOG = (
+    (
+        "homeassistant.loader",
+        "We found a custom integration",
+        "logged once for every custom integration Home Assistant loads; nothing to fix",
+    ),
+)
+
 
 @dataclass
 class Probe:
     """Timestamps the client's hot path: the end of the body read and the parse."""
 
     body_done: float = 0.0
+    body_done_cpu: float = 0.0
     parse_seconds: float = 0.0
     _restore: list[Callable[[], None]] = field(default_factory=list)
 
@@ -64,6 +105,7 @@ class Probe:
         async def timed_read(response: Any) -> bytes:
             body = await read_body(response)
             self.body_done = time.perf_counter()
+            self.body_done_cpu = time.process_time()
             return body
 
         def timed_loads(data: bytes) -> Any:
@@ -133,17 +175,196 @@ class StallMeter:
         return self.longest
 
 
+@dataclass
+class GcWindow:
+    """Garbage collections during one measured window."""
+
+    seconds: float = 0.0
+    by_generation: Counter[int] = field(default_factory=Counter)
+
+
+class GcMeter:
+    """Times every collection of the cyclic garbage collector (CPU time) while active."""
+
+    def __init__(self) -> None:
+        """Not installed yet."""
+        # (wall-clock start, generation, CPU seconds) of each collection while active.
+        self.events: list[tuple[float, int, float]] = []
+        self.active = False
+        self._start = (0.0, 0.0)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = (time.perf_counter(), time.process_time())
+        elif self.active:
+            wall, cpu = self._start
+            self.events.append((wall, info["generation"], time.process_time() - cpu))
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[GcMeter]:
+        """Hook into the collector for the duration of the block."""
+        gc.callbacks.append(self._callback)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self._callback)
+
+    @contextlib.contextmanager
+    def window(self, since: Callable[[], float] | None = None) -> Iterator[GcWindow]:
+        """Collections inside the block (starting at ``since()`` when given) into the window."""
+        result = GcWindow()
+        self.events = []
+        self.active = True
+        try:
+            yield result
+        finally:
+            self.active = False
+            begin = since() if since is not None else 0.0
+            for wall, generation, seconds in self.events:
+                if wall >= begin:
+                    result.seconds += seconds
+                    result.by_generation[generation] += 1
+
+
+class SlowCallbacks:
+    """Every event-loop callback that runs longer than asyncio's slow-callback limit.
+
+    What asyncio's debug mode does for Home Assistant in debug mode, without the rest of the
+    debug mode's overhead: each callback (a task step, a timer, a handle) is timed.
+    """
+
+    def __init__(self) -> None:
+        """Not installed yet."""
+        # (phase and callback, wall seconds, CPU seconds)
+        self.found: list[tuple[str, float, float]] = []
+        self.phase = ""
+        # The bench's own task (its floors, snapshots and full collections are not Home
+        # Assistant's work: Home Assistant's runs in tasks of its own, see ``in_task``).
+        self.bench: asyncio.Task[Any] | None = None
+        self.active = True
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[SlowCallbacks]:
+        """Time every callback for the duration of the block."""
+        handle_class = asyncio.events.Handle
+        original = handle_class._run  # noqa: SLF001
+        meter = self
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            original(handle)
+            took, cpu = time.perf_counter() - start, time.thread_time() - start_cpu
+            # By the event loop thread's CPU time: on a shared machine the wall time also
+            # counts the moments the process was not scheduled at all.
+            if cpu >= SLOW_CALLBACK_SECONDS and meter.active:
+                callback = getattr(handle, "_callback", None)
+                owner = getattr(callback, "__self__", None)
+                if owner is meter.bench:
+                    return
+                name = repr(owner) if isinstance(owner, asyncio.Task) else repr(handle)
+                meter.found.append((f"{meter.phase}: {name[:300]}", took, cpu))
+
+        handle_class._run = timed_run  # type: ignore[method-assign,assignment]  # noqa: SLF001
+        try:
+            yield self
+        finally:
+            handle_class._run = original  # type: ignore[method-assign]  # noqa: SLF001
+
+
+class LogWatch(logging.Handler):
+    """Home Assistant's log at WARNING and above, labelled with the bench's current phase."""
+
+    def __init__(self) -> None:
+        """Collects nothing until ``phase`` is set."""
+        super().__init__(logging.WARNING)
+        self.phase = ""
+        self.active = True
+        self.records: list[tuple[str, logging.LogRecord]] = []
+        self.harmless: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record with the phase it happened in."""
+        if not self.active:
+            return
+        for logger, start, _reason in HARMLESS_LOG:
+            if record.name == logger and record.getMessage().startswith(start):
+                self.harmless[start] += 1
+                return
+        self.records.append((self.phase, record))
+
+    def since(self, mark: int) -> list[str]:
+        """The records kept after ``mark`` (a length of ``records``), as lines."""
+        lines = []
+        for phase, record in self.records[mark:]:
+            line = f"{phase}: {record.levelname} {record.name}: {record.getMessage()[:400]}"
+            if record.exc_info and record.exc_info[1] is not None:
+                line += f" ({record.exc_info[1]!r})"[:400]
+            lines.append(line)
+        return lines
+
+
+@dataclass
+class Watch:
+    """What the bench watches while Home Assistant runs."""
+
+    log: LogWatch
+    slow: SlowCallbacks
+    gc: GcMeter
+
+    def phase(self, name: str, *, watched: bool = True) -> None:
+        """Label what follows; ``watched=False`` leaves it out of the findings."""
+        self.log.phase = self.slow.phase = name
+        self.log.active = self.slow.active = watched
+
+
+async def in_task[T](work: Coroutine[Any, Any, T]) -> T:
+    """Run Home Assistant's work in a task of its own, as Home Assistant runs it."""
+    return await asyncio.get_running_loop().create_task(work)
+
+
+@contextlib.contextmanager
+def blocking_call_detection() -> Iterator[None]:
+    """Blocking calls in the event loop are reported, as Home Assistant does from start-up.
+
+    Only while Home Assistant runs: the test harness that builds and stops the instance
+    imports by name (``unittest.mock.patch``) inside the event loop, which is not Home
+    Assistant's doing.
+    """
+    block_async_io.enable()
+    try:
+        yield
+    finally:
+        calls = block_async_io._BLOCKED_CALLS.calls  # noqa: SLF001
+        for call in calls:
+            setattr(call.object, call.function, call.original_func)
+        calls.clear()
+
+
+def _plain_new(cls: type, *_args: Any, **_kwargs: Any) -> Any:
+    return object.__new__(cls)
+
+
 @contextlib.asynccontextmanager
 async def home_assistant() -> AsyncIterator[HomeAssistant]:
     """A real Home Assistant that loads this repository's integration."""
-    async with async_test_home_assistant() as hass:
-        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-        frame.async_setup(hass)
-        # The shared HTTP session picks its source address from "network".
-        if not await async_setup_component(hass, "network", {}):
-            raise SystemExit("network did not set up")
-        yield hass
-        await hass.async_stop(force=True)
+    # Each instance installs its own shared Zeroconf and a guard that hands any further
+    # Zeroconf() to it; put the class back afterwards, so that the next instance gets its own
+    # shared instance instead of the stopped one's (and no "another Zeroconf instance" report).
+    original = {name: vars(zeroconf.Zeroconf).get(name) for name in ("__new__", "__init__")}
+    try:
+        async with async_test_home_assistant() as hass:
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+            frame.async_setup(hass)
+            with blocking_call_detection():
+                # The shared HTTP session picks its source address from "network".
+                if not await async_setup_component(hass, "network", {}):
+                    raise SystemExit("network did not set up")
+                yield hass
+                await hass.async_stop(force=True)
+    finally:
+        for name, value in original.items():
+            # Deleting an assigned __new__ leaves the class refusing arguments: put a plain one.
+            setattr(zeroconf.Zeroconf, name, _plain_new if value is None else value)
 
 
 def dashboard(size: int, flavor: str = "v0") -> FakeDashboard:
@@ -168,7 +389,7 @@ async def add_entry(hass: HomeAssistant, fake: FakeDashboard) -> MockConfigEntry
         },
     )
     entry.add_to_hass(hass)
-    if not await hass.config_entries.async_setup(entry.entry_id):
+    if not await in_task(hass.config_entries.async_setup(entry.entry_id)):
         raise SystemExit("the entry did not set up")
     await hass.async_block_till_done()
     return entry
@@ -180,6 +401,15 @@ def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> list[str]:
         item.entity_id
         for item in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
         if hass.states.get(item.entity_id) is not None
+    ]
+
+
+def live_entities(hass: HomeAssistant) -> list[Entity]:
+    """The integration's entities that Home Assistant added (the enabled ones)."""
+    return [
+        entity
+        for platform in entity_platform.async_get_platforms(hass, DOMAIN)
+        for entity in platform.entities.values()
     ]
 
 
@@ -196,25 +426,58 @@ def write_states(hass: HomeAssistant, states: list[State]) -> None:
 
 
 @dataclass
+class Timed:
+    """One measured window: CPU and wall seconds, and the collections inside it."""
+
+    cpu: float
+    wall: float
+    gc: GcWindow
+
+
+@dataclass
 class SizeResult:
     """Figures for one dashboard size."""
 
     size: int
     entities: int = 0
     setup: float = 0.0
+    setup_stall: float = 0.0
+    registry_enabled: int = 0
+    registry_disabled: int = 0
     memory_per_server: float = 0.0
     requests: list[int] = field(default_factory=list)
     received: list[int] = field(default_factory=list)
     parse: list[float] = field(default_factory=list)
-    total: list[float] = field(default_factory=list)
-    floor: list[float] = field(default_factory=list)
+    refresh: list[Timed] = field(default_factory=list)
+    floor: list[Timed] = field(default_factory=list)
+    entity_floor: list[Timed] = field(default_factory=list)
     stall: list[float] = field(default_factory=list)
     floor_stall: list[float] = field(default_factory=list)
-    entity_floor: list[float] = field(default_factory=list)
+    entity_floor_stall: list[float] = field(default_factory=list)
 
 
-async def measure_size(size: int, refreshes: int) -> SizeResult:  # noqa: PLR0915
-    """Setup, refreshes and the floor for one dashboard size."""
+async def _floor(
+    hass: HomeAssistant,
+    watch: Watch,
+    meter: StallMeter,
+    before: list[State],
+    write: Callable[[], None],
+) -> tuple[Timed, float]:
+    """Put ``before`` back, then time ``write`` and Home Assistant's work it causes."""
+    write_states(hass, before)
+    await hass.async_block_till_done()
+    gc.collect()
+    await meter.start()
+    with watch.gc.window() as collections:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        write()
+        await hass.async_block_till_done()
+        cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start
+    return Timed(cpu, wall, collections), await meter.stop()
+
+
+async def measure_size(size: int, refreshes: int, watch: Watch) -> SizeResult:  # noqa: PLR0915
+    """Setup, paired refreshes and floors for one dashboard size."""
     result = SizeResult(size)
     fake = dashboard(size)
     await fake.start()
@@ -223,18 +486,21 @@ async def measure_size(size: int, refreshes: int) -> SizeResult:  # noqa: PLR091
     meter = StallMeter()
     try:
         async with home_assistant() as hass:
+            watch.phase(f"{size} servers, setup")
             gc.collect()
+            await meter.start()
             start = time.perf_counter()
             entry = await add_entry(hass, fake)
             result.setup = time.perf_counter() - start
+            result.setup_stall = await meter.stop()
+            registry = er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+            result.registry_disabled = sum(item.disabled_by is not None for item in registry)
+            result.registry_enabled = len(registry) - result.registry_disabled
             coordinator = entry.runtime_data.coordinator
             ids = entity_ids(hass, entry)
             result.entities = len(ids)
-            entities = [
-                entity
-                for platform in entity_platform.async_get_platforms(hass, DOMAIN)
-                for entity in platform.entities.values()
-            ]
+            entities = live_entities(hass)
+            watch.phase(f"{size} servers, refreshes")
             for _ in range(refreshes):
                 fake.tick(1)
                 before = snapshot_states(hass, ids)
@@ -242,43 +508,45 @@ async def measure_size(size: int, refreshes: int) -> SizeResult:  # noqa: PLR091
                 probe.parse_seconds = 0.0
                 gc.collect()
                 await meter.start()
-                await coordinator.async_refresh()
-                await hass.async_block_till_done()
-                done = time.perf_counter()
+                with watch.gc.window(since=lambda: probe.body_done) as collections:
+                    await in_task(coordinator.async_refresh())
+                    await hass.async_block_till_done()
+                    cpu, done = time.process_time(), time.perf_counter()
+                result.refresh.append(
+                    Timed(cpu - probe.body_done_cpu, done - probe.body_done, collections)
+                )
                 result.stall.append(await meter.stop())
                 result.requests.append(fake.requests.total() - requests)
                 result.received.append(fake.bytes_sent - sent)
                 result.parse.append(probe.parse_seconds)
-                result.total.append(done - probe.body_done)
 
                 # The floor: the same transition (previous values to these) written directly.
                 after = snapshot_states(hass, ids)
-                write_states(hass, before)
-                await hass.async_block_till_done()
-                gc.collect()
-                await meter.start()
-                start = time.perf_counter()
-                write_states(hass, after)
-                await hass.async_block_till_done()
-                result.floor.append(time.perf_counter() - start)
-                result.floor_stall.append(await meter.stop())
+                timed, stall = await _floor(
+                    hass, watch, meter, before, functools.partial(write_states, hass, after)
+                )
+                result.floor.append(timed)
+                result.floor_stall.append(stall)
 
                 # Home Assistant's entity floor: the same transition written by the entities
                 # themselves, without the integration's refresh around it.
-                write_states(hass, before)
-                await hass.async_block_till_done()
-                gc.collect()
-                start = time.perf_counter()
-                for entity in entities:
-                    entity.async_write_ha_state()
-                await hass.async_block_till_done()
-                result.entity_floor.append(time.perf_counter() - start)
-            await hass.config_entries.async_unload(entry.entry_id)
+                def write_entities() -> None:
+                    for entity in entities:
+                        entity.async_write_ha_state()
+
+                timed, stall = await _floor(hass, watch, meter, before, write_entities)
+                result.entity_floor.append(timed)
+                result.entity_floor_stall.append(stall)
+            # Not part of what is asserted: setup and refreshes are.
+            watch.phase(f"{size} servers, unload", watched=False)
+            await in_task(hass.config_entries.async_unload(entry.entry_id))
     finally:
         probe.remove()
         await fake.stop()
 
-    # Memory in a setup of its own: tracemalloc slows everything down.
+    # Memory in a setup of its own: tracemalloc slows everything down (so much that what
+    # Home Assistant logs there, or how long it holds the loop, says nothing).
+    watch.phase(f"{size} servers, setup for the memory figure", watched=False)
     fake = dashboard(size)
     await fake.start()
     try:
@@ -291,10 +559,232 @@ async def measure_size(size: int, refreshes: int) -> SizeResult:  # noqa: PLR091
             used = tracemalloc.get_traced_memory()[0] - base
             tracemalloc.stop()
             result.memory_per_server = used / size
-            await hass.config_entries.async_unload(entry.entry_id)
+            await in_task(hass.config_entries.async_unload(entry.entry_id))
     finally:
         await fake.stop()
     return result
+
+
+# --- Side by side: the RESTful integration with template sensors -------------------------
+
+REST_SENSOR = "sensor.nezha_servers"
+
+
+def select_server(server_id: int) -> str:
+    """What a user writes to pick one server; v0 returns the servers in random order."""
+    return (
+        f"{{% set s = state_attr('{REST_SENSOR}', 'result')"
+        f" | selectattr('id', 'eq', {server_id}) | first %}}"
+    )
+
+
+# The template, after select_server, for each of the integration's per-server entities (by key).
+SERVER_TEMPLATES = {
+    "online": "{{ now().timestamp() - s.last_active < 10 }}",
+    "cpu": "{{ s.status.CPU }}",
+    "memory_usage": "{{ (s.status.MemUsed * 100 / s.host.MemTotal) | round(2) }}",
+    "disk_usage": "{{ (s.status.DiskUsed * 100 / s.host.DiskTotal) | round(2) }}",
+    "swap_usage": "{{ (s.status.SwapUsed * 100 / s.host.SwapTotal) | round(2) }}",
+    "network_in_speed": "{{ s.status.NetInSpeed }}",
+    "network_out_speed": "{{ s.status.NetOutSpeed }}",
+    "load_1": "{{ s.status.Load1 }}",
+    "load_5": "{{ s.status.Load5 }}",
+    "load_15": "{{ s.status.Load15 }}",
+    "memory_used": "{{ s.status.MemUsed }}",
+    "disk_used": "{{ s.status.DiskUsed }}",
+    "swap_used": "{{ s.status.SwapUsed }}",
+    "network_in_traffic": "{{ s.status.NetInTransfer }}",
+    "network_out_traffic": "{{ s.status.NetOutTransfer }}",
+    "tcp_connections": "{{ s.status.TcpConnCount }}",
+    "udp_connections": "{{ s.status.UdpConnCount }}",
+    "processes": "{{ s.status.ProcessCount }}",
+    "last_boot": "{{ as_datetime(s.host.BootTime) }}",
+    "last_seen": "{{ as_datetime(s.last_active) }}",
+    "memory_total": "{{ s.host.MemTotal }}",
+    "swap_total": "{{ s.host.SwapTotal }}",
+    "disk_total": "{{ s.host.DiskTotal }}",
+    "ipv4": "{{ s.ipv4 }}",
+    "ipv6": "{{ s.ipv6 }}",
+    "gpu": "{{ s.status.GPU }}",
+    "temperature": (
+        "{{ s.status.Temperatures | map(attribute='Temperature') | max"
+        " if s.status.Temperatures else none }}"
+    ),
+}
+# The dashboard-wide entities.
+DASHBOARD_TEMPLATES = {
+    "servers_total": f"{{{{ state_attr('{REST_SENSOR}', 'result') | count }}}}",
+    "servers_online": (
+        f"{{{{ state_attr('{REST_SENSOR}', 'result')"
+        " | selectattr('last_active', 'gt', now().timestamp() - 10) | list | count }}"
+    ),
+}
+
+
+def template_config(entities: list[Entity]) -> tuple[dict[str, list[Any]], int]:
+    """One template entity for each of the integration's entities, alike; and their number."""
+    sensors: list[dict[str, Any]] = []
+    binary_sensors: list[dict[str, Any]] = []
+    unknown = set()
+    for entity in entities:
+        description = entity.entity_description
+        server_id = getattr(entity, "server_id", None)
+        if server_id is not None and description.key in SERVER_TEMPLATES:
+            name = f"rest {server_id} {description.key}"
+            state = select_server(server_id) + SERVER_TEMPLATES[description.key]
+        elif server_id is None and description.key in DASHBOARD_TEMPLATES:
+            name = f"rest {description.key}"
+            state = DASHBOARD_TEMPLATES[description.key]
+        else:
+            unknown.add(description.key)
+            continue
+        config: dict[str, Any] = {"name": name, "unique_id": name.replace(" ", "_"), "state": state}
+        if description.device_class is not None:
+            config["device_class"] = str(description.device_class)
+        if entity.platform.domain == "binary_sensor":
+            binary_sensors.append(config)
+            continue
+        for option in ("native_unit_of_measurement", "state_class"):
+            if (value := getattr(description, option, None)) is not None:
+                config[option.removeprefix("native_")] = str(value)
+        sensors.append(config)
+    if unknown:
+        raise SystemExit(f"no template for the integration's entities {sorted(unknown)}")
+    return {"template": [{"sensor": sensors, "binary_sensor": binary_sensors}]}, len(sensors) + len(
+        binary_sensors
+    )
+
+
+class FakeCpu:
+    """The CPU time the fake dashboard spends building its answers (not Home Assistant's)."""
+
+    def __init__(self, fake: FakeDashboard) -> None:
+        """Answer ``server/details`` through a timer."""
+        self.seconds = 0.0
+        self._fake = fake
+        fake.hook = self._hook
+
+    async def _hook(self, request: web.Request) -> web.StreamResponse | None:
+        if not request.path.endswith("/server/details"):
+            return None
+        start = time.process_time()
+        try:
+            return await self._fake._details(request)  # noqa: SLF001
+        finally:
+            self.seconds += time.process_time() - start
+
+
+async def _cpu_per_refresh(
+    hass: HomeAssistant,
+    fake: FakeDashboard,
+    fake_cpu: FakeCpu,
+    refresh: Callable[[], Any],
+    refreshes: int,
+) -> list[float]:
+    """Home Assistant's CPU seconds of each refresh, the fake's answer left out."""
+    spent = []
+    for _ in range(refreshes):
+        fake.tick(1)
+        gc.collect()
+        start, fake_start = time.process_time(), fake_cpu.seconds
+        await in_task(refresh())
+        await hass.async_block_till_done()
+        spent.append(time.process_time() - start - (fake_cpu.seconds - fake_start))
+    return spent
+
+
+@dataclass
+class RestResult:
+    """The integration against the RESTful integration with template sensors."""
+
+    servers: int
+    integration_entities: int = 0
+    template_entities: int = 0
+    integration: list[float] = field(default_factory=list)
+    rest: list[float] = field(default_factory=list)
+    rest_warnings: list[str] = field(default_factory=list)
+
+
+async def measure_rest(size: int, refreshes: int, watch: Watch) -> RestResult:
+    """CPU per refresh: the integration, then REST + templates, for the same servers."""
+    result = RestResult(size)
+    fake = dashboard(size)
+    await fake.start()
+    fake_cpu = FakeCpu(fake)
+    try:
+        async with home_assistant() as hass:
+            watch.phase(f"REST comparison, {size} servers, the integration")
+            entry = await add_entry(hass, fake)
+            entities = live_entities(hass)
+            result.integration_entities = len(entities)
+            config, result.template_entities = template_config(entities)
+            coordinator = entry.runtime_data.coordinator
+            result.integration = await _cpu_per_refresh(
+                hass, fake, fake_cpu, coordinator.async_refresh, refreshes
+            )
+            watch.phase(f"REST comparison, {size} servers, unload", watched=False)
+            await in_task(hass.config_entries.async_unload(entry.entry_id))
+
+        async with home_assistant() as hass:
+            watch.phase(f"REST comparison, {size} servers, REST + templates")
+            mark, slow_mark = len(watch.log.records), len(watch.slow.found)
+            rest = {
+                "resource": f"{fake.url}/api/v1/server/details",
+                "headers": {"Authorization": V0_TOKEN},
+                # Refreshed by the bench only.
+                "scan_interval": 86400,
+                "sensor": [
+                    {
+                        "name": "nezha servers",
+                        "value_template": "{{ value_json.code }}",
+                        "json_attributes": ["result"],
+                    }
+                ],
+            }
+            if not await in_task(async_setup_component(hass, "rest", {"rest": [rest]})):
+                raise SystemExit("rest did not set up")
+            if not await in_task(async_setup_component(hass, "template", config)):
+                raise SystemExit("template did not set up")
+            await hass.async_block_till_done()
+            rest_coordinator = hass.data["rest"]["coordinator"][0]
+            result.rest = await _cpu_per_refresh(
+                hass, fake, fake_cpu, rest_coordinator.async_refresh, refreshes
+            )
+            _check_templates(hass, fake, result.template_entities)
+            result.rest_warnings = watch.log.since(mark) + [
+                f"{name}: held the event loop {took:.3f} s ({cpu:.3f} s CPU)"
+                for name, took, cpu in watch.slow.found[slow_mark:]
+            ]
+            del watch.log.records[mark:], watch.slow.found[slow_mark:]
+    finally:
+        await fake.stop()
+    return result
+
+
+def _check_templates(hass: HomeAssistant, fake: FakeDashboard, expected: int) -> None:
+    """Every template entity has a value, and the values are the dashboard's latest."""
+    states = [
+        state
+        for domain in ("sensor", "binary_sensor")
+        for state in hass.states.async_all(domain)
+        if state.entity_id.startswith(f"{domain}.rest_")
+    ]
+    broken = [s.entity_id for s in states if s.state in ("unknown", STATE_UNAVAILABLE)]
+    if len(states) != expected or broken:
+        raise SystemExit(
+            f"REST side: {len(states)} template entities of {expected}, without a value:"
+            f" {broken[:10]}"
+        )
+    server = fake.servers[1]
+    cpu = hass.states.get("sensor.rest_1_cpu")
+    online = hass.states.get("binary_sensor.rest_1_online")
+    if cpu is None or float(cpu.state) != server.status["CPU"] or online is None:
+        raise SystemExit(f"REST side: server 1 shows {cpu} while the dashboard has {server}")
+    if online.state != "on":
+        raise SystemExit(f"REST side: server 1 is not online: {online}")
+
+
+# --- The v2 stream -------------------------------------------------------------------------
 
 
 async def measure_stream(size: int, seconds: float) -> tuple[float, float, int]:
@@ -322,7 +812,7 @@ async def measure_stream(size: int, seconds: float) -> tuple[float, float, int]:
             frames = fake.frames_sent - frames
             # The fake's side: building and sending frames, and moving its agents' values.
             fake_cpu = fake.frame_cpu_seconds - fake_cpu + ticking[0]
-            await hass.config_entries.async_unload(entry.entry_id)
+            await in_task(hass.config_entries.async_unload(entry.entry_id))
     finally:
         await fake.stop()
     per_minute = 60 / seconds
@@ -338,50 +828,170 @@ async def _move(fake: FakeDashboard, spent: list[float]) -> None:
         spent[0] += time.process_time() - start
 
 
+# --- Printing --------------------------------------------------------------------------------
+
+
 def _ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-async def run(args: argparse.Namespace) -> None:
-    """Measure every size, then the stream; print the tables."""
+def _paired(top: list[float], bottom: list[float]) -> float:
+    """The median of the ratios of each pair."""
+    return statistics.median(a / b for a, b in zip(top, bottom, strict=True))
+
+
+def _gc(windows: list[Timed]) -> str:
+    """GC ms per window, its share of the CPU time, and the collections by generation."""
+    seconds = sum(window.gc.seconds for window in windows)
+    cpu = sum(window.cpu for window in windows)
+    counts: Counter[int] = Counter()
+    for window in windows:
+        counts.update(window.gc.by_generation)
+    generations = "/".join(str(counts[generation]) for generation in range(3))
+    return f"{seconds / len(windows) * 1000:.1f} ({seconds / cpu:.0%}) {generations}"
+
+
+def print_tables(results: list[SizeResult], refreshes: int) -> None:
+    """The per-size tables."""
+    print()
+    print(
+        f"Refresh against both floors, Home Assistant CPU time (v0 API over loopback;"
+        f" {refreshes} paired refreshes; ms are medians, {TIMES} is the median of the per-pair"
+        " ratios; GC: ms per refresh, share of the CPU time, collections of generation"
+        f" 0/1/2 over all {refreshes})"
+    )
+    print(
+        f"| servers | entities | refresh ms | floor ms | {TIMES} floor | entity floor ms"
+        f" | {TIMES} entity floor | GC refresh | GC floor | GC entity floor |"
+    )
+    print("|---:" * 10 + "|")
+    for item in results:
+        cpu = [t.cpu for t in item.refresh]
+        floor = [t.cpu for t in item.floor]
+        entity_floor = [t.cpu for t in item.entity_floor]
+        print(
+            f"| {item.size} | {item.entities} | {_ms(cpu):.1f} | {_ms(floor):.1f} |"
+            f" {_paired(cpu, floor):.2f} | {_ms(entity_floor):.1f} |"
+            f" {_paired(cpu, entity_floor):.2f} | {_gc(item.refresh)} | {_gc(item.floor)} |"
+            f" {_gc(item.entity_floor)} |"
+        )
+
+    print()
+    print(
+        f"The same refreshes in wall time (medians of {refreshes}; {TIMES} per pair as above;"
+        " total runs from the answer's last byte to every state written)"
+    )
+    print(
+        f"| servers | requests | bytes received | parse ms | total ms | floor ms | {TIMES} floor"
+        f" | entity floor ms | {TIMES} entity floor | per server µs"
+        " | longest stall ms (floor, entity floor) |"
+    )
+    print("|---:" * 11 + "|")
+    for item in results:
+        wall = [t.wall for t in item.refresh]
+        floor = [t.wall for t in item.floor]
+        entity_floor = [t.wall for t in item.entity_floor]
+        print(
+            f"| {item.size} | {statistics.median(item.requests):g} |"
+            f" {statistics.median(item.received):,.0f} | {_ms(item.parse):.1f} |"
+            f" {_ms(wall):.1f} | {_ms(floor):.1f} | {_paired(wall, floor):.2f} |"
+            f" {_ms(entity_floor):.1f} | {_paired(wall, entity_floor):.2f} |"
+            f" {statistics.median(wall) / item.size * 1e6:.0f} |"
+            f" {max(item.stall) * 1000:.1f} ({max(item.floor_stall) * 1000:.1f},"
+            f" {max(item.entity_floor_stall) * 1000:.1f}) |"
+        )
+
+    print()
+    print(
+        "| servers | setup s | longest stall in setup ms | memory per server KiB"
+        " | registry entries | enabled | disabled |"
+    )
+    print("|---:" * 7 + "|")
+    for item in results:
+        print(
+            f"| {item.size} | {item.setup:.2f} | {item.setup_stall * 1000:.0f} |"
+            f" {item.memory_per_server / 1024:.1f} |"
+            f" {item.registry_enabled + item.registry_disabled:,} |"
+            f" {item.registry_enabled:,} | {item.registry_disabled:,} |"
+        )
+    by_size = {item.size: item for item in results}
+    if 100 in by_size and 5000 in by_size:
+        small, large = by_size[100], by_size[5000]
+        ratio = (statistics.median(t.wall for t in large.refresh) / 5000) / (
+            statistics.median(t.wall for t in small.refresh) / 100
+        )
+        print(f"\nper-server cost (wall) at 5000 / at 100: {ratio:.2f}")
+
+
+def print_rest(result: RestResult, refreshes: int) -> None:
+    """The side-by-side table and the ratio."""
+    integration, rest = _ms(result.integration), _ms(result.rest)
+    print()
+    print(
+        f"The RESTful integration with template sensors against the integration"
+        f" ({result.servers} servers; Home Assistant CPU time per refresh, request to every"
+        f" state written, the fake dashboard's answer left out; median of {refreshes})"
+    )
+    print("| way | entities | CPU ms per refresh |")
+    print("|---|---:|---:|")
+    print(f"| this integration | {result.integration_entities} | {integration:.1f} |")
+    print(
+        f"| rest + template (1 rest sensor + one template per value) |"
+        f" {result.template_entities + 1} | {rest:.1f} |"
+    )
+    print(f"the REST way costs {rest / integration:.1f}{TIMES} the integration's CPU")
+    for line in result.rest_warnings:
+        print(f"  REST side logged (not this integration's, not asserted): {line}")
+
+
+def findings(results: list[SizeResult], watch: Watch) -> list[str]:
+    """Everything that makes the run fail."""
+    found = watch.log.since(0)
+    found += [
+        f"{name}: held the event loop {took:.3f} s, {cpu:.3f} s of CPU (Home Assistant in"
+        f" debug mode logs 'Executing ... took' past {SLOW_CALLBACK_SECONDS} s)"
+        for name, took, cpu in watch.slow.found
+    ]
+    found += [
+        f"{item.size} servers: setup took {item.setup:.1f} s (Home Assistant warns past"
+        f" {ha_setup.SLOW_SETUP_WARNING} s)"
+        for item in results
+        if item.setup > ha_setup.SLOW_SETUP_WARNING
+    ]
+    return found
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Measure every size, the REST comparison and the stream; print the tables."""
     if args.uncapped:
         # Every entity enabled, to see how the cost grows with servers alone.
         entity_platform.MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY = 10**9
         nezha_budget.MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY = 10**9
+    watch = Watch(LogWatch(), SlowCallbacks(), GcMeter())
+    watch.slow.bench = asyncio.current_task()
+    root = logging.getLogger()
+    root.addHandler(watch.log)
     results = []
-    for size in args.sizes:
-        print(f"measuring {size} servers ...", flush=True)
-        results.append(await measure_size(size, args.refreshes))
+    rest = None
+    with watch.gc.installed(), watch.slow.installed():
+        try:
+            for size in args.sizes:
+                print(f"measuring {size} servers ...", flush=True)
+                results.append(await measure_size(size, args.refreshes, watch))
+            if args.rest_servers > 0:
+                print(f"measuring REST + templates at {args.rest_servers} servers ...", flush=True)
+                rest = await measure_rest(args.rest_servers, args.refreshes, watch)
+        except SystemExit:
+            # What Home Assistant logged up to the failure is likely to say why.
+            for line in watch.log.since(0):
+                print(line, file=sys.stderr)
+            raise
+        finally:
+            root.removeHandler(watch.log)
 
-    print()
-    print(f"Per refresh (median of {args.refreshes}; v0 API over loopback)")
-    header = (
-        "| servers | entities | requests | bytes received | parse ms | total ms | floor ms |"
-        " ratio | entity floor ms | ratio to it | per server µs | longest stall ms (floor) |"
-    )
-    print(header)
-    print("|---:" * 12 + "|")
-    for item in results:
-        total, floor = statistics.median(item.total), statistics.median(item.floor)
-        entity_floor = statistics.median(item.entity_floor)
-        print(
-            f"| {item.size} | {item.entities} | {statistics.median(item.requests):g} |"
-            f" {statistics.median(item.received):,.0f} | {_ms(item.parse):.1f} |"
-            f" {total * 1000:.1f} | {floor * 1000:.1f} | {total / floor:.2f} |"
-            f" {entity_floor * 1000:.1f} | {total / entity_floor:.2f} |"
-            f" {total / item.size * 1e6:.0f} |"
-            f" {_ms(item.stall):.1f} ({_ms(item.floor_stall):.1f}) |"
-        )
-    print()
-    print("| servers | setup s | memory per server KiB |")
-    print("|---:|---:|---:|")
-    for item in results:
-        print(f"| {item.size} | {item.setup:.2f} | {item.memory_per_server / 1024:.1f} |")
-    by_size = {item.size: item for item in results}
-    if 100 in by_size and 5000 in by_size:
-        small, large = by_size[100], by_size[5000]
-        ratio = (statistics.median(large.total) / 5000) / (statistics.median(small.total) / 100)
-        print(f"\nper-server cost at 5000 / at 100: {ratio:.2f}")
+    print_tables(results, args.refreshes)
+    if rest is not None:
+        print_rest(rest, args.refreshes)
 
     if args.stream_seconds > 0:
         print(f"\nmeasuring the v2 stream at {args.stream_servers} servers ...", flush=True)
@@ -393,21 +1003,43 @@ async def run(args: argparse.Namespace) -> None:
             f" {frames} frames"
         )
 
+    print()
+    for (_logger, start, reason), count in (
+        (item, watch.log.harmless[item[1]]) for item in HARMLESS_LOG
+    ):
+        print(f"not counted: {count} {TIMES} {start!r}... ({reason})")
+    longest = max((max(item.stall) for item in results), default=0.0)
+    print(f"longest event-loop stall during refreshes: {longest * 1000:.1f} ms")
+    found = findings(results, watch)
+    if found:
+        print(f"FAILED: Home Assistant's log is not clean ({len(found)}):")
+        for line in found:
+            print(f"  {line}")
+        return 1
+    print("Home Assistant's log is clean: no warning during setup or refreshes at any size")
+    return 0
+
 
 def main() -> None:
     """Parse arguments and run the benchmark."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000, 5000])
-    parser.add_argument("--refreshes", type=int, default=3)
+    parser.add_argument("--refreshes", type=int, default=11)
     parser.add_argument("--stream-seconds", type=float, default=60.0)
     parser.add_argument("--stream-servers", type=int, default=1000)
+    parser.add_argument(
+        "--rest-servers",
+        type=int,
+        default=100,
+        help="servers for the RESTful integration comparison (0 to leave it out)",
+    )
     parser.add_argument(
         "--uncapped",
         action="store_true",
         help="lift Home Assistant's 10000 enabled entities per entry, to measure scaling alone",
     )
     args = parser.parse_args()
-    asyncio.run(run(args))
+    sys.exit(asyncio.run(run(args)))
 
 
 if __name__ == "__main__":
