@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator,
 
 from custom_components.nezha.const import (
     CONF_FLAVOR,
+    CONF_FULL_DETAIL,
     CONF_ONLINE_THRESHOLD,
     CONF_TAGS,
     DOMAIN,
@@ -165,7 +166,7 @@ async def test_options_change_threshold_and_tags(
     assert result["type"] is FlowResultType.FORM
     schema = result["data_schema"].schema
     # Home Assistant's convention: the integration chooses its polling interval.
-    assert set(schema) == {CONF_ONLINE_THRESHOLD, CONF_TAGS}
+    assert set(schema) == {CONF_ONLINE_THRESHOLD, CONF_TAGS, CONF_FULL_DETAIL}
     tags = next(key for key in schema if key == CONF_TAGS)
     assert schema[tags].config["options"] == ["Home", "Tag1", "Tag2", "Tokyo"]
 
@@ -174,7 +175,11 @@ async def test_options_change_threshold_and_tags(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert config_entry.options == {CONF_ONLINE_THRESHOLD: 45, CONF_TAGS: ["Tokyo"]}
+    assert config_entry.options == {
+        CONF_ONLINE_THRESHOLD: 45,
+        CONF_TAGS: ["Tokyo"],
+        CONF_FULL_DETAIL: [],
+    }
     assert config_entry.runtime_data.coordinator.online_threshold == 45
     assert hass.states.get("sensor.127_0_0_1_servers").state == "1"
 

@@ -54,6 +54,7 @@ from .api import (
 )
 from .const import (
     CONF_FLAVOR,
+    CONF_FULL_DETAIL,
     CONF_ONLINE_THRESHOLD,
     CONF_TAGS,
     DEFAULT_ONLINE_THRESHOLD,
@@ -313,7 +314,7 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class NezhaOptionsFlow(OptionsFlowWithReload):
-    """Online threshold and tags; saving reloads the entry."""
+    """Online threshold, tags and full detail; saving reloads the entry."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options; tags are those the dashboard reports, plus any chosen before."""
@@ -322,9 +323,10 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
 
         entry: NezhaConfigEntry = self.config_entry
         chosen: list[str] = entry.options.get(CONF_TAGS, [])
+        detailed: list[str] = entry.options.get(CONF_FULL_DETAIL, [])
         runtime = getattr(entry, "runtime_data", None)
         reported = runtime.coordinator.dashboard_tags if runtime is not None else frozenset()
-        tags = sorted(reported | set(chosen))
+        tags = sorted(reported | set(chosen) | set(detailed))
 
         schema: dict[vol.Marker, Any] = {
             vol.Required(
@@ -341,9 +343,10 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
             ),
         }
         if tags:
-            schema[vol.Optional(CONF_TAGS, default=chosen)] = SelectSelector(
-                SelectSelectorConfig(
-                    options=tags, multiple=True, mode=SelectSelectorMode.LIST, sort=True
+            for key, default in ((CONF_TAGS, chosen), (CONF_FULL_DETAIL, detailed)):
+                schema[vol.Optional(key, default=default)] = SelectSelector(
+                    SelectSelectorConfig(
+                        options=tags, multiple=True, mode=SelectSelectorMode.LIST, sort=True
+                    )
                 )
-            )
         return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))

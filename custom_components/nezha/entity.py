@@ -63,10 +63,6 @@ class NezhaEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[Co
         description = self.entity_description
         return description.priority if isinstance(description, NezhaDescriptionMixin) else 0
 
-    def start_disabled(self) -> None:
-        """Register this entity disabled: Home Assistant's entity cap has no room for it."""
-        self._attr_entity_registry_enabled_default = False
-
 
 class NezhaDashboardEntity(NezhaEntity[NezhaDataUpdateCoordinator]):
     """An entity of the dashboard's own device."""
