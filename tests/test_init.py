@@ -5,13 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 import logging
 import threading
+from typing import Any
 
 from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_TOKEN, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_platform, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_platform,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -349,7 +355,7 @@ async def test_entity_budget_keeps_every_server_online_sensor(
     assert "ipv4" not in by_key
     assert "load_5" not in by_key
     assert "Reached the maximum" not in caplog.text
-    assert "are not created, to stay within Home Assistant's limit" in caplog.text
+    assert ("nezha", f"entity_cap_{config_entry.entry_id}") in ir.async_get(hass).issues
 
 
 async def test_full_detail_servers_get_every_entity(
@@ -393,9 +399,9 @@ async def test_large_answers_are_parsed_off_the_event_loop(
     threads: list[str] = []
     parse = v0.parse_servers
 
-    def recording_parse(data: object) -> object:
+    def recording_parse(data: object, *args: Any) -> object:
         threads.append(threading.current_thread().name)
-        return parse(data)
+        return parse(data, *args)
 
     monkeypatch.setattr(v0, "parse_servers", recording_parse)
     add_servers(*range(10, 350))  # type: ignore[operator]

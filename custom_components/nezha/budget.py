@@ -18,6 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
 
 from .const import DOMAIN, LOGGER
+from .repairs import async_set_issue
 
 if TYPE_CHECKING:
     from .coordinator import NezhaConfigEntry
@@ -40,7 +41,8 @@ def fit_budget(
     ``detailed`` are the groups (servers) chosen for full detail. Entities already registered
     keep whatever the user or an earlier setup chose, and always count.
     """
-    registry = er.async_get(entry.runtime_data.coordinator.hass)
+    hass = entry.runtime_data.coordinator.hass
+    registry = er.async_get(hass)
     registered = {
         id(entity)
         for entities in groups.values()
@@ -101,13 +103,16 @@ def fit_budget(
                 added.append(entity)
             else:
                 dropped += 1
-    LOGGER.warning(
-        "%s: %s %s entities are not created, to stay within Home Assistant's limit of %s"
-        " enabled entities per integration entry; choose the servers that get every entity"
-        " under Full detail in the integration's options",
-        entry.title,
-        dropped,
-        domain,
-        MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY,
+    # Actionable and lasting (until the options change): a repair rather than a log warning
+    # at every start-up of a large fleet.
+    LOGGER.info(
+        "%s: %s %s entities over the entity cap are not created", entry.title, dropped, domain
+    )
+    async_set_issue(
+        hass,
+        entry,
+        "entity_cap",
+        True,
+        limit=str(MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY),
     )
     return added
