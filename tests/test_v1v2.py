@@ -332,7 +332,7 @@ async def test_v2_flow_and_groups_in_options(hass: HomeAssistant, v2: FakeDashbo
             "token_expired",
         ),
         ("nzp_services", {"scopes": frozenset({SCOPE_SERVICE})}, "missing_scope"),
-        ("", None, "invalid_auth"),
+        ("", None, "token_required"),
     ],
 )
 async def test_v2_flow_errors_and_recovery(
