@@ -127,6 +127,13 @@ async def test_reconfigure_refuses_another_dashboard(
     )
     assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
 
+    # A cleared token field on a token entry: the form says a token is needed here.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: init_integration.data[CONF_URL], CONF_TOKEN: " ", CONF_VERIFY_SSL: True},
+    )
+    assert result["errors"] == {CONF_TOKEN: "token_required"}
+
 
 async def test_reconfigure_onto_another_entry_aborts(
     hass: HomeAssistant,

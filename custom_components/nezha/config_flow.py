@@ -128,6 +128,12 @@ def _same_dashboard(old: DashboardSnapshot, new: DashboardSnapshot) -> bool:
     return any((server.id, server.name) in old_pairs for server in new.servers.values())
 
 
+def _explain_empty_token(user_input: Mapping[str, Any], errors: dict[str, str]) -> None:
+    """An empty token refused: the dashboard is v0 or v2 (v1 would have asked for a login)."""
+    if not user_input[CONF_TOKEN] and errors.get(CONF_TOKEN) == "invalid_auth":
+        errors[CONF_TOKEN] = "token_required"
+
+
 class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
     """Handle a config flow for Nezha Monitoring."""
 
@@ -176,6 +182,7 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             user_input = {**user_input, CONF_TOKEN: user_input.get(CONF_TOKEN, "").strip()}
             url, snapshot, errors = await self._async_check(user_input)
+            _explain_empty_token(user_input, errors)
             if url is not None and not errors:
                 await self.async_set_unique_id(url)
                 self._abort_if_unique_id_configured()
@@ -271,6 +278,8 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
             # A v1 entry keeps its login; the form only changes URL, token and TLS check.
             user_input = {**user_input, CONF_TOKEN: user_input.get(CONF_TOKEN, "").strip()}
             url, snapshot, errors = await self._async_check({**entry.data, **user_input})
+            if not entry.data.get(CONF_USERNAME):
+                _explain_empty_token(user_input, errors)
             if snapshot is None and not errors:
                 # Reached a v1 dashboard without a login: that needs the setup's login step.
                 errors["base"] = "login_required"
