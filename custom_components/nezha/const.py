@@ -1,4 +1,4 @@
-"""Constants for the Nezha Monitoring integration."""
+"""Constants: the domain, option keys and the fixed intervals (polling is not an option)."""
 
 from __future__ import annotations
 

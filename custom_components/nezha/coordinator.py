@@ -1,4 +1,10 @@
-"""Coordinator: one request per refresh for every server of the dashboard."""
+"""Coordinators: all servers, and service monitors with traffic cycles; the runtime data.
+
+Servers come in one request per refresh, or pushed by the stream; services and cycles in one
+request a minute. The coordinators fetch through the client, filter by the chosen tags,
+judge who is online and map the client's errors to Home Assistant's; nothing here knows
+which dashboard line it reads.
+"""
 
 from __future__ import annotations
 

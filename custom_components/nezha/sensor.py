@@ -1,4 +1,7 @@
-"""Sensors: per-server metrics and the dashboard's server counts."""
+"""Sensors: servers' readings, the dashboard's counts, service and traffic cycle figures.
+
+New ones are added as the dashboard reports them.
+"""
 
 from __future__ import annotations
 
