@@ -115,10 +115,10 @@ class Probe:
             finally:
                 self.parse_seconds += time.perf_counter() - start
 
-        def timed_parse(data: Any) -> Any:
+        def timed_parse(data: Any, *args: Any) -> Any:
             start = time.perf_counter()
             try:
-                return parse_v0(data)
+                return parse_v0(data, *args)
             finally:
                 self.parse_seconds += time.perf_counter() - start
 

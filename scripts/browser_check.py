@@ -1,9 +1,13 @@
 """Browser check: headless Chromium logs into the demo and photographs what a user sees.
 
 Starts the demo like ``scripts/develop`` (free ports, throw-away config folder), then Playwright
-drives Debian's chromium (no browser download): the login form, the device page of one server,
-the default dashboard and the example dashboard of docs/lovelace-example.yaml. Each page must
-show live entities before its screenshot is taken. ``--out docs`` refreshes the README's images.
+drives Debian's chromium (no browser download): the login form, the config flow's first step,
+the device page of one server, the default dashboard and the example dashboard of
+docs/lovelace-example.yaml. Each page must show live entities before its screenshot is taken.
+Then the same Home Assistant speaks Simplified Chinese (the user's language and the system
+language, which entity names follow): the first step and the device page again, asserting that
+the integration's Chinese strings show, their English ones do not, and no label is cut off.
+``--out docs`` refreshes the README's images.
 """
 
 from __future__ import annotations
@@ -50,6 +54,110 @@ EXAMPLE = PROJECT / "docs/lovelace-example.yaml"
 WAIT_MS = 30_000
 # Any entity of the entry refreshes all of them.
 SERVER_1_CPU = "sensor.server_1_cpu_usage"
+FLOW_PATH = "/config/integrations/dashboard/add?domain=nezha"
+CHINESE = "zh-Hans"
+# What each Chinese page must show (the integration's strings and a few of Home Assistant's),
+# and the English the Chinese replaces, which must not show.
+CHINESE_FLOW = {
+    "shows": [
+        "添加哪吒监控面板",
+        "面板地址",
+        "API 令牌",
+        "验证 SSL 证书",
+        "「系统设置」",
+        "生成Token",
+    ],
+    "not": [
+        "Add a Nezha Monitoring dashboard",
+        "Dashboard URL",
+        "API token",
+        "Verify SSL certificate",
+        "System settings",
+        "leave the token empty",
+        "Submit",
+    ],
+    "labels": ["面板地址", "API 令牌", "验证 SSL 证书", "添加哪吒监控面板"],
+}
+CHINESE_DEVICE = {
+    "shows": [
+        "server-1",
+        "CPU 使用率",
+        "内存使用率",
+        "硬盘使用率",
+        "下载速度",
+        "在线状态",
+        "传感器",
+    ],
+    "not": [
+        "CPU usage",
+        "Memory usage",
+        "Disk usage",
+        "Download speed",
+        "Upload speed",
+        "Last boot",
+        "Online",
+        "Sensors",
+        "Diagnostic",
+    ],
+    "labels": [
+        "CPU 使用率",
+        "内存使用率",
+        "硬盘使用率",
+        "交换分区使用率",
+        "下载速度",
+        "总下载流量",
+        "在线状态",
+    ],
+}
+# Every visible text node of the page, shadow roots included, and the labels among them whose
+# box is narrower than their text (cut off or spilling over).
+PAGE_TEXT_JS = """
+([labels, squeeze]) => {
+  const texts = [];
+  const overflowing = [];
+  const box = (node) => {
+    let element = node.parentElement || node.parentNode.host;
+    while (element && element.clientWidth === 0) {
+      element = element.parentElement || element.getRootNode().host || null;
+    }
+    return element;
+  };
+  // Slots and other display: contents elements have no box of their own: ask their parent.
+  const shown = (element) => {
+    while (element && getComputedStyle(element).display === "contents") {
+      element = element.parentElement || element.getRootNode().host || null;
+    }
+    return Boolean(element) && element.checkVisibility({visibilityProperty: true});
+  };
+  const walk = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.nodeType === Node.ELEMENT_NODE) {
+        if (node.shadowRoot) walk(node.shadowRoot);
+        continue;
+      }
+      const text = node.textContent.trim();
+      // A text node straight under a shadow root belongs to the root's host.
+      const parent = node.parentElement || node.parentNode.host;
+      if (!text || !shown(parent)) continue;
+      texts.push(text);
+      if (!labels.some((label) => text.includes(label))) continue;
+      const element = box(node);
+      if (element && squeeze && text.includes(squeeze)) {
+        // The check's own proof: this label, squeezed into 20 px, must be reported.
+        Object.assign(element.style, {
+          flex: "none", width: "20px", maxWidth: "20px", overflow: "hidden", whiteSpace: "nowrap",
+        });
+      }
+      if (element && element.scrollWidth > element.clientWidth + 1) {
+        overflowing.push(`${text} (${element.scrollWidth} > ${element.clientWidth})`);
+      }
+    }
+  };
+  walk(document);
+  return {texts, overflowing};
+}
+"""
 
 
 async def login(page: Page, url: str) -> None:
@@ -81,6 +189,87 @@ async def shoot(page: Page, url: str | None, texts: list[str], path: Path) -> No
     await page.wait_for_timeout(1500)  # icons and gauges animate in
     await page.screenshot(path=path)
     print(f"  {path}")
+
+
+async def check_words(page: Page, wanted: dict[str, list[str]], path: Path) -> None:
+    """Assert the page's visible words: what must show, what must not, no label cut off."""
+    result: dict[str, list[str]] = await page.evaluate(PAGE_TEXT_JS, [wanted["labels"], None])
+    text = "\n".join(result["texts"])
+    missing = [word for word in wanted["shows"] if word not in text]
+    english = [word for word in wanted["not"] if word in text]
+    if missing or english or result["overflowing"]:
+        await page.screenshot(path=path.with_name(f"{path.stem}-failed.png"))
+        msg = (
+            f"{path.name}: missing {missing}, English shown {english}, "
+            f"cut off {result['overflowing']}"
+        )
+        raise StackError(msg)
+    print(
+        f"    {len(wanted['shows'])} words shown, {len(wanted['not'])} English ones absent, "
+        f"{len(wanted['labels'])} labels fit"
+    )
+
+
+async def prove_overflow_check(page: Page, label: str) -> None:
+    """The overflow check can fail: the same label squeezed into a narrow box is reported.
+
+    Run last on a page, as it leaves that label squeezed.
+    """
+    result: dict[str, list[str]] = await page.evaluate(PAGE_TEXT_JS, [[label], label])
+    if not any(label in entry for entry in result["overflowing"]):
+        msg = f"the overflow check missed {label!r} squeezed into 20 px"
+        raise StackError(msg)
+    print(f"    the overflow check catches a squeezed label: {result['overflowing'][0]}")
+
+
+async def open_first_step(
+    page: Page, hass_url: str, confirm: str, texts: list[str], path: Path
+) -> None:
+    """Open the integration's config flow as the README's button does; shoot its first step.
+
+    Home Assistant first asks whether to set the integration up (``confirm`` is its OK button).
+    """
+    await page.goto(f"{hass_url}{FLOW_PATH}")
+    await page.get_by_role("button", name=confirm, exact=True).click(timeout=WAIT_MS)
+    await shoot(page, None, texts, path)
+
+
+async def speak_chinese(hass: HassClient, page: Page, entry_id: str) -> None:
+    """Switch the user's and the system's language, as a Chinese-speaking user has them.
+
+    The front end follows the user's language (profile); entity names are made in the system
+    language when the entry loads, so the entry is reloaded.
+    """
+    locale = {
+        "language": CHINESE,
+        "number_format": "language",
+        "time_format": "language",
+        "date_format": "language",
+        "time_zone": "local",
+        "first_weekday": "language",
+    }
+    await hass.ws(
+        {"type": "config/core/update", "language": CHINESE},
+        {"type": "frontend/set_user_data", "key": "language", "value": locale},
+    )
+    await hass.reload_entry(entry_id)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    name = ""
+    while time.monotonic() < deadline:
+        state = next((s for s in await hass.states() if s["entity_id"] == SERVER_1_CPU), None)
+        name = state["attributes"].get("friendly_name", "") if state else ""
+        if name == "server-1 CPU 使用率":
+            break
+        await asyncio.sleep(0.5)
+    else:
+        msg = f"entity names did not follow the system language: {name!r}"
+        raise StackError(msg)
+    # What the profile page stores in the browser as well, so the page loads in Chinese.
+    await page.evaluate(
+        "(language) => localStorage.setItem('selectedLanguage', JSON.stringify(language))",
+        CHINESE,
+    )
+    print(f"  Home Assistant speaks {CHINESE}: {SERVER_1_CPU} is named {name!r}")
 
 
 async def add_example_dashboard(hass: HassClient) -> str:
@@ -142,9 +331,17 @@ async def run(args: argparse.Namespace) -> None:
                     page = browser.pages[0] if browser.pages else await browser.new_page()
                     await login(page, stack.hass_url)
                     print("Screenshots:")
+                    await open_first_step(
+                        page,
+                        stack.hass_url,
+                        "OK",
+                        ["Dashboard URL", "System settings", "nezha:inventory:read"],
+                        out / "screenshot-config-flow.png",
+                    )
+                    device_page = f"{stack.hass_url}/config/devices/device/{device['id']}"
                     await shoot(
                         page,
-                        f"{stack.hass_url}/config/devices/device/{device['id']}",
+                        device_page,
                         ["server-1", "CPU usage", "Memory usage", "Online"],
                         out / "screenshot-device.png",
                     )
@@ -165,6 +362,14 @@ async def run(args: argparse.Namespace) -> None:
                         ["CPU, last hour", "server-4", "Watched"],
                         out / "screenshot-example-dashboard.png",
                     )
+                    await speak_chinese(hass, page, entries[0]["entry_id"])
+                    shot = out / "screenshot-config-flow-zh.png"
+                    await open_first_step(page, stack.hass_url, "确定", CHINESE_FLOW["shows"], shot)
+                    await check_words(page, CHINESE_FLOW, shot)
+                    shot = out / "screenshot-device-zh.png"
+                    await shoot(page, device_page, CHINESE_DEVICE["shows"], shot)
+                    await check_words(page, CHINESE_DEVICE, shot)
+                    await prove_overflow_check(page, "CPU 使用率")
                     await browser.close()
         except Exception as err:  # noqa: BLE001 - report any failure with Home Assistant's output
             print(f"browser check FAILED: {err!r}", file=sys.stderr)

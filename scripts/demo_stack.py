@@ -368,6 +368,10 @@ class HassClient:
         )
         return result
 
+    async def reload_entry(self, entry_id: str) -> None:
+        """Reload a config entry, as its ⋮ menu's Reload does."""
+        await self._json("POST", f"/api/config/config_entries/entry/{entry_id}/reload")
+
     async def call_service(self, domain: str, service: str, data: Mapping[str, Any]) -> None:
         """Call an action, e.g. homeassistant.update_entity."""
         await self._json("POST", f"/api/services/{domain}/{service}", data)

@@ -49,6 +49,8 @@ def _http(status: int, text: str = "", **headers: str) -> web.Response:
     ("breakage", "url_suffix", "token", "error"),
     [
         (None, "", "wrong-token", {CONF_TOKEN: "invalid_auth"}),
+        # Left empty, as a v1 dashboard wants it: a v0 dashboard says it needs a token.
+        (None, "", "", {CONF_TOKEN: "token_required"}),
         ("down", "", TOKEN, {CONF_URL: "cannot_connect"}),
         (lambda: _http(502, "<html>Bad Gateway</html>"), "", TOKEN, {CONF_URL: "cannot_connect"}),
         (

@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator,
 
 from custom_components.nezha.const import (
     CONF_FLAVOR,
+    CONF_FULL_DETAIL,
     CONF_ONLINE_THRESHOLD,
     CONF_TAGS,
     DOMAIN,
@@ -126,6 +127,13 @@ async def test_reconfigure_refuses_another_dashboard(
     )
     assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
 
+    # A cleared token field on a token entry: the form says a token is needed here.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_URL: init_integration.data[CONF_URL], CONF_TOKEN: " ", CONF_VERIFY_SSL: True},
+    )
+    assert result["errors"] == {CONF_TOKEN: "token_required"}
+
 
 async def test_reconfigure_onto_another_entry_aborts(
     hass: HomeAssistant,
@@ -165,7 +173,7 @@ async def test_options_change_threshold_and_tags(
     assert result["type"] is FlowResultType.FORM
     schema = result["data_schema"].schema
     # Home Assistant's convention: the integration chooses its polling interval.
-    assert set(schema) == {CONF_ONLINE_THRESHOLD, CONF_TAGS}
+    assert set(schema) == {CONF_ONLINE_THRESHOLD, CONF_TAGS, CONF_FULL_DETAIL}
     tags = next(key for key in schema if key == CONF_TAGS)
     assert schema[tags].config["options"] == ["Home", "Tag1", "Tag2", "Tokyo"]
 
@@ -174,7 +182,11 @@ async def test_options_change_threshold_and_tags(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert config_entry.options == {CONF_ONLINE_THRESHOLD: 45, CONF_TAGS: ["Tokyo"]}
+    assert config_entry.options == {
+        CONF_ONLINE_THRESHOLD: 45,
+        CONF_TAGS: ["Tokyo"],
+        CONF_FULL_DETAIL: [],
+    }
     assert config_entry.runtime_data.coordinator.online_threshold == 45
     assert hass.states.get("sensor.127_0_0_1_servers").state == "1"
 

@@ -5,13 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 import logging
 import threading
+from typing import Any
 
 from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_TOKEN, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_platform, entity_registry as er
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_platform,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -20,7 +26,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.nezha import budget as nezha_budget
 from custom_components.nezha.api import client as client_module, v0
-from custom_components.nezha.const import DOMAIN
+from custom_components.nezha.const import CONF_FULL_DETAIL, DOMAIN
 from fake_dashboard import FakeDashboard
 
 from .conftest import Clock, setup_entry
@@ -300,6 +306,18 @@ async def test_unique_ids_stable(
     assert entry.unique_id == f"{init_integration.entry_id}_1_cpu"
 
 
+def _registered_by_key(
+    hass: HomeAssistant, entry: MockConfigEntry
+) -> dict[str, list[er.RegistryEntry]]:
+    """The entry's server entities in the registry, by description key."""
+    by_key: dict[str, list[er.RegistryEntry]] = {}
+    for item in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id):
+        _, server, key = item.unique_id.split("_", 2)
+        if server.isdecimal():
+            by_key.setdefault(key, []).append(item)
+    return by_key
+
+
 async def test_entity_budget_keeps_every_server_online_sensor(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
@@ -309,7 +327,8 @@ async def test_entity_budget_keeps_every_server_online_sensor(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Past Home Assistant's cap on enabled entities, each server keeps its first sensors.
+    """Past Home Assistant's cap on enabled entities, each server keeps its first sensors,
+    and nothing that could never be enabled is registered.
 
     The cap (10000 in Home Assistant) is lowered to 500 here so 60 servers reach it; without
     the budget Home Assistant would drop every entity past the cap, whole servers included.
@@ -326,20 +345,47 @@ async def test_entity_budget_keeps_every_server_online_sensor(
     entries = er.async_entries_for_config_entry(registry, config_entry.entry_id)
     enabled = [item for item in entries if item.disabled_by is None]
     assert len(enabled) <= 500 - nezha_budget.ENTITY_RESERVE
-    by_key: dict[str, list[er.RegistryEntry]] = {}
-    for item in entries:
-        _, server, key = item.unique_id.split("_", 2)
-        if server.isdecimal():
-            by_key.setdefault(key, []).append(item)
+    # The registry holds what is enabled, not a disabled copy of everything that did not fit.
+    assert all(item.disabled_by is None for item in entries)
+    by_key = _registered_by_key(hass, config_entry)
     servers = {item.unique_id.split("_")[1] for item in by_key["online"]}
     assert len(servers) == len(dashboard.servers)
-    # Every server keeps its online sensor and CPU; lower priorities start disabled.
-    assert all(item.disabled_by is None for item in by_key["online"])
+    # Every server keeps its online sensor and CPU; lower priorities are left out.
     assert len(by_key["cpu"]) == len(dashboard.servers)
-    assert all(item.disabled_by is None for item in by_key["cpu"])
-    assert all(item.disabled_by is er.RegistryEntryDisabler.INTEGRATION for item in by_key["ipv4"])
+    assert "ipv4" not in by_key
+    assert "load_5" not in by_key
     assert "Reached the maximum" not in caplog.text
-    assert "start disabled to stay within Home Assistant's limit" in caplog.text
+    assert ("nezha", f"entity_cap_{config_entry.entry_id}") in ir.async_get(hass).issues
+
+
+async def test_full_detail_servers_get_every_entity(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    config_entry: MockConfigEntry,
+    add_servers: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past the cap, servers of the tags chosen for full detail get all their entities; the
+    others share what is left."""
+    monkeypatch.setattr(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
+    monkeypatch.setattr(nezha_budget, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
+    add_servers(*range(10, 58))  # type: ignore[operator]
+    add_servers(200, 201, tag="Core")  # type: ignore[operator]
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options={CONF_FULL_DETAIL: ["Core"]})
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    by_key = _registered_by_key(hass, config_entry)
+    for key in ("ipv4", "memory_total", "processes", "load_5", "ipv6"):
+        assert {item.unique_id.split("_")[1] for item in by_key[key]} == {"200", "201"}, key
+    # Those chosen have their disabled-by-default ones too, still disabled.
+    assert all(
+        item.disabled_by is er.RegistryEntryDisabler.INTEGRATION for item in by_key["load_5"]
+    )
+    # Everyone else still has its online sensor and CPU.
+    assert len(by_key["online"]) == len(dashboard.servers)
+    assert len(by_key["cpu"]) == len(dashboard.servers)
 
 
 async def test_large_answers_are_parsed_off_the_event_loop(
@@ -353,9 +399,9 @@ async def test_large_answers_are_parsed_off_the_event_loop(
     threads: list[str] = []
     parse = v0.parse_servers
 
-    def recording_parse(data: object) -> object:
+    def recording_parse(data: object, *args: Any) -> object:
         threads.append(threading.current_thread().name)
-        return parse(data)
+        return parse(data, *args)
 
     monkeypatch.setattr(v0, "parse_servers", recording_parse)
     add_servers(*range(10, 350))  # type: ignore[operator]

@@ -223,7 +223,9 @@ def test_keys_used_in_code_exist(language: str) -> None:
         for leaf in wanted:
             assert f"{section}.{key}.{leaf}" in strings
     errors = _flow_errors()
-    assert {"unknown", "invalid_auth", "login_required", "missing_scope"} <= errors
+    assert {"unknown", "invalid_auth", "login_required", "missing_scope", "token_required"} <= (
+        errors
+    )
     for key in errors:
         assert f"config.error.{key}" in strings, key
     for reason in _flow_aborts():

@@ -331,7 +331,7 @@ async def test_v2_flow_and_groups_in_options(hass: HomeAssistant, v2: FakeDashbo
         ),
         ("nzp_services", {"scopes": frozenset({SCOPE_SERVICE})}, "missing_scope"),
         # v2 tells guests no version, but only v2 says whether its TSDB is on: a token is due.
-        ("", None, "invalid_auth"),
+        ("", None, "token_required"),
     ],
 )
 async def test_v2_flow_errors_and_recovery(

@@ -1,4 +1,9 @@
-"""The Nezha Monitoring integration."""
+"""The Nezha Monitoring integration: an entry's life.
+
+Setup builds the client and the coordinators, creates the dashboard's device, keeps server and
+service devices in step with the dashboard (renames, removals), starts the live stream and
+the platforms; also entry migration, unload and device removal.
+"""
 
 from __future__ import annotations
 

@@ -60,6 +60,7 @@ async def async_setup_entry(
                         server_id: [NezhaOnlineSensor(coordinator, servers[server_id], ONLINE)]
                         for server_id in new
                     },
+                    detailed=coordinator.detailed(new),
                 )
             )
 

@@ -2,19 +2,23 @@
 
 Home Assistant adds at most 10000 enabled entities per config entry and silently drops the
 rest, which a dashboard of a few hundred servers reaches. When new entities would not fit,
-every server gets the same share: its entities in priority order (the descriptions') are
-enabled up to the share and the rest start disabled, which the user can enable one by one.
+the servers chosen for *full detail* (an option, by tag or group) get all their entities
+first; every other server then gets the same share of what is left, its entities in
+priority order (the descriptions'). What does not fit is not created at all: a registry of
+entities that could never be enabled would only slow Home Assistant down. The share is worked
+out again at each reload, e.g. after the options change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
 
 from .const import DOMAIN, LOGGER
+from .repairs import async_set_issue
 
 if TYPE_CHECKING:
     from .coordinator import NezhaConfigEntry
@@ -29,46 +33,86 @@ def fit_budget(
     domain: str,
     groups: Mapping[int, Sequence[NezhaEntity[Any]]],
     slots_elsewhere: int = 0,
+    detailed: Collection[int] = (),
 ) -> list[NezhaEntity[Any]]:
-    """All entities of ``groups`` (new ones, per server), those past the share disabled.
+    """The entities of ``groups`` (new ones, per server) that fit, in the order given.
 
-    ``slots_elsewhere`` is what each server takes on another platform (its online sensor).
-    Entities already registered keep whatever the user or an earlier setup chose.
+    ``slots_elsewhere`` is what each server takes on another platform (its online sensor);
+    ``detailed`` are the groups (servers) chosen for full detail. Entities already registered
+    keep whatever the user or an earlier setup chose, and always count.
     """
-    registry = er.async_get(entry.runtime_data.coordinator.hass)
-    fresh = {
+    hass = entry.runtime_data.coordinator.hass
+    registry = er.async_get(hass)
+    registered = {
+        id(entity)
+        for entities in groups.values()
+        for entity in entities
+        if entity.unique_id is not None
+        and registry.async_get_entity_id(domain, DOMAIN, entity.unique_id) is not None
+    }
+    enabled = {
         key: sorted(
             (
                 entity
                 for entity in entities
-                if entity.entity_registry_enabled_default
-                and entity.unique_id is not None
-                and registry.async_get_entity_id(domain, DOMAIN, entity.unique_id) is None
+                if id(entity) not in registered and entity.entity_registry_enabled_default
             ),
             key=lambda entity: entity.priority,
         )
         for key, entities in groups.items()
     }
-    fresh = {key: entities for key, entities in fresh.items() if entities}
     room = (
         MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
         - ENTITY_RESERVE
         - registry.entities.get_enabled_count_for_config_entry_id(entry.entry_id)
     )
-    wanted = sum(len(entities) for entities in fresh.values())
-    if wanted + slots_elsewhere * len(fresh) > room:
-        share = max(0, room // len(fresh) - slots_elsewhere)
-        disabled = 0
-        for entities in fresh.values():
-            for entity in entities[share:]:
-                entity.start_disabled()
-                disabled += 1
-        LOGGER.warning(
-            "%s: %s new %s entities start disabled to stay within Home Assistant's limit of"
-            " %s enabled entities per integration entry; enable the ones you need",
-            entry.title,
-            disabled,
-            domain,
-            MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY,
-        )
-    return [entity for entities in groups.values() for entity in entities]
+    wanted = sum(len(entities) + slots_elsewhere for entities in enabled.values() if entities)
+    if wanted <= room:
+        return [entity for entities in groups.values() for entity in entities]
+
+    full = [key for key in enabled if key in detailed and enabled[key]]
+    shared = [key for key in enabled if key not in detailed and enabled[key]]
+    room_full = sum(len(enabled[key]) + slots_elsewhere for key in full)
+    if room_full <= room:
+        share_full = None  # all of them
+        left = room - room_full
+    else:
+        share_full = max(0, room // len(full) - slots_elsewhere)
+        left = 0
+    share = max(0, left // len(shared) - slots_elsewhere) if shared else 0
+
+    fitting = set(registered)
+    whole: set[int] = set()
+    for key in full:
+        chosen = enabled[key] if share_full is None else enabled[key][:share_full]
+        fitting.update(id(entity) for entity in chosen)
+        if len(chosen) == len(enabled[key]):
+            whole.add(key)
+    for key in shared:
+        fitting.update(id(entity) for entity in enabled[key][:share])
+        if share >= len(enabled[key]):
+            whole.add(key)
+    added: list[NezhaEntity[Any]] = []
+    dropped = 0
+    for key, entities in groups.items():
+        for entity in entities:
+            # Disabled ones only beside a whole set: enabling one would not fit otherwise.
+            if id(entity) in fitting or (
+                key in whole and not entity.entity_registry_enabled_default
+            ):
+                added.append(entity)
+            else:
+                dropped += 1
+    # Actionable and lasting (until the options change): a repair rather than a log warning
+    # at every start-up of a large fleet.
+    LOGGER.info(
+        "%s: %s %s entities over the entity cap are not created", entry.title, dropped, domain
+    )
+    async_set_issue(
+        hass,
+        entry,
+        "entity_cap",
+        True,
+        limit=str(MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY),
+    )
+    return added

@@ -54,6 +54,7 @@ from .api import (
 )
 from .const import (
     CONF_FLAVOR,
+    CONF_FULL_DETAIL,
     CONF_ONLINE_THRESHOLD,
     CONF_TAGS,
     DEFAULT_ONLINE_THRESHOLD,
@@ -127,6 +128,12 @@ def _same_dashboard(old: DashboardSnapshot, new: DashboardSnapshot) -> bool:
     return any((server.id, server.name) in old_pairs for server in new.servers.values())
 
 
+def _explain_empty_token(user_input: Mapping[str, Any], errors: dict[str, str]) -> None:
+    """An empty token refused: the dashboard is v0 or v2 (v1 would have asked for a login)."""
+    if not user_input[CONF_TOKEN] and errors.get(CONF_TOKEN) == "invalid_auth":
+        errors[CONF_TOKEN] = "token_required"
+
+
 class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
     """Handle a config flow for Nezha Monitoring."""
 
@@ -175,6 +182,7 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             user_input = {**user_input, CONF_TOKEN: user_input.get(CONF_TOKEN, "").strip()}
             url, snapshot, errors = await self._async_check(user_input)
+            _explain_empty_token(user_input, errors)
             if url is not None and not errors:
                 await self.async_set_unique_id(url)
                 self._abort_if_unique_id_configured()
@@ -270,6 +278,8 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
             # A v1 entry keeps its login; the form only changes URL, token and TLS check.
             user_input = {**user_input, CONF_TOKEN: user_input.get(CONF_TOKEN, "").strip()}
             url, snapshot, errors = await self._async_check({**entry.data, **user_input})
+            if not entry.data.get(CONF_USERNAME):
+                _explain_empty_token(user_input, errors)
             if snapshot is None and not errors:
                 # Reached a v1 dashboard without a login: that needs the setup's login step.
                 errors["base"] = "login_required"
@@ -313,7 +323,7 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class NezhaOptionsFlow(OptionsFlowWithReload):
-    """Online threshold and tags; saving reloads the entry."""
+    """Online threshold, tags and full detail; saving reloads the entry."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options; tags are those the dashboard reports, plus any chosen before."""
@@ -322,9 +332,10 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
 
         entry: NezhaConfigEntry = self.config_entry
         chosen: list[str] = entry.options.get(CONF_TAGS, [])
+        detailed: list[str] = entry.options.get(CONF_FULL_DETAIL, [])
         runtime = getattr(entry, "runtime_data", None)
         reported = runtime.coordinator.dashboard_tags if runtime is not None else frozenset()
-        tags = sorted(reported | set(chosen))
+        tags = sorted(reported | set(chosen) | set(detailed))
 
         schema: dict[vol.Marker, Any] = {
             vol.Required(
@@ -341,9 +352,10 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
             ),
         }
         if tags:
-            schema[vol.Optional(CONF_TAGS, default=chosen)] = SelectSelector(
-                SelectSelectorConfig(
-                    options=tags, multiple=True, mode=SelectSelectorMode.LIST, sort=True
+            for key, default in ((CONF_TAGS, chosen), (CONF_FULL_DETAIL, detailed)):
+                schema[vol.Optional(key, default=default)] = SelectSelector(
+                    SelectSelectorConfig(
+                        options=tags, multiple=True, mode=SelectSelectorMode.LIST, sort=True
+                    )
                 )
-            )
         return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))

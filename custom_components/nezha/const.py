@@ -1,4 +1,4 @@
-"""Constants for the Nezha Monitoring integration."""
+"""Constants: the domain, option keys and the fixed intervals (polling is not an option)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ MANUFACTURER: Final = "Nezha"
 
 CONF_ONLINE_THRESHOLD: Final = "online_threshold"
 CONF_TAGS: Final = "tags"
+# Tags (groups) whose servers get every entity on dashboards past Home Assistant's entity cap.
+CONF_FULL_DETAIL: Final = "full_detail"
 # The dashboard line (v0, v1, v2); entries made before v1/v2 support have none and are v0.
 CONF_FLAVOR: Final = "flavor"
 

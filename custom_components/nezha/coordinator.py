@@ -1,7 +1,14 @@
-"""Coordinator: one request per refresh for every server of the dashboard."""
+"""Coordinators: all servers, and service monitors with traffic cycles; the runtime data.
+
+Servers come in one request per refresh, or pushed by the stream; services and cycles in one
+request a minute. The coordinators fetch through the client, filter by the chosen tags,
+judge who is online and map the client's errors to Home Assistant's; nothing here knows
+which dashboard line it reads.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import override
 
@@ -23,6 +30,7 @@ from .api import (
 )
 from .api.stream import Watch
 from .const import (
+    CONF_FULL_DETAIL,
     CONF_ONLINE_THRESHOLD,
     CONF_TAGS,
     DEFAULT_ONLINE_THRESHOLD,
@@ -93,6 +101,8 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.online_threshold: float = options.get(CONF_ONLINE_THRESHOLD, DEFAULT_ONLINE_THRESHOLD)
         tags: list[str] = options.get(CONF_TAGS, [])
         self.tags: frozenset[str] = frozenset(tags)
+        full_detail: list[str] = options.get(CONF_FULL_DETAIL, [])
+        self.full_detail: frozenset[str] = frozenset(full_detail)
         # Every tag the dashboard reported at the last refresh, before filtering.
         self.dashboard_tags: frozenset[str] = frozenset()
         # Live push (v1/v2): whether frames arrive; polling is paused while they do.
@@ -139,6 +149,17 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
             self.tags.isdisjoint(self.dashboard_tags),
             tags=", ".join(sorted(self.tags)),
         )
+
+    def detailed(self, server_ids: Iterable[int]) -> set[int]:
+        """Those of ``server_ids`` chosen for full detail (by tag or group)."""
+        if not self.full_detail:
+            return set()
+        servers = self.data.servers
+        return {
+            key
+            for key in server_ids
+            if key in servers and not self.full_detail.isdisjoint(servers[key].tags)
+        }
 
     def is_online(self, server_id: int) -> bool:
         """Whether a server reported recently, on the dashboard's clock (a set lookup)."""

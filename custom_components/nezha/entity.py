@@ -63,10 +63,6 @@ class NezhaEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[Co
         description = self.entity_description
         return description.priority if isinstance(description, NezhaDescriptionMixin) else 0
 
-    def start_disabled(self) -> None:
-        """Register this entity disabled: Home Assistant's entity cap has no room for it."""
-        self._attr_entity_registry_enabled_default = False
-
 
 class NezhaDashboardEntity(NezhaEntity[NezhaDataUpdateCoordinator]):
     """An entity of the dashboard's own device."""
@@ -105,8 +101,10 @@ class NezhaServerEntity(NezhaEntity[NezhaDataUpdateCoordinator]):
 
     # Metrics that are meaningless while the agent is silent are unavailable then.
     _live = True
-    # (available, value) as last written by a coordinator update.
-    _written: tuple[bool, object] | None = None
+    # Availability and value as last written by a coordinator update (two attributes rather
+    # than a tuple: no allocation per entity and refresh).
+    _written_available: bool | None = None
+    _written_value: object = None
 
     def __init__(
         self,
@@ -149,10 +147,11 @@ class NezhaServerEntity(NezhaEntity[NezhaDataUpdateCoordinator]):
         write is the bulk of a refresh's cost, so unchanged ones are skipped.
         """
         available = self.available
-        current = (available, self.state_value() if available else None)
-        if current == self._written:
+        value = self.state_value() if available else None
+        if available is self._written_available and value == self._written_value:
             return
-        self._written = current
+        self._written_available = available
+        self._written_value = value
         self.async_write_ha_state()
 
 

@@ -16,9 +16,10 @@ from .const import DOMAIN
 if TYPE_CHECKING:
     from .coordinator import NezhaConfigEntry
 
-# The dashboard's clock is off; the chosen tags are gone; a v2 token cannot read services.
-type Issue = Literal["clock_skew", "tags_not_found", "service_scope"]
-ISSUES: tuple[Issue, ...] = ("clock_skew", "tags_not_found", "service_scope")
+# The dashboard's clock is off; the chosen tags are gone; a v2 token cannot read services;
+# the dashboard has more entities than Home Assistant enables per entry.
+type Issue = Literal["clock_skew", "tags_not_found", "service_scope", "entity_cap"]
+ISSUES: tuple[Issue, ...] = ("clock_skew", "tags_not_found", "service_scope", "entity_cap")
 
 
 def _issue_id(entry: NezhaConfigEntry, issue: Issue) -> str:

@@ -1,4 +1,7 @@
-"""Sensors: per-server metrics and the dashboard's server counts."""
+"""Sensors: servers' readings, the dashboard's counts, service and traffic cycle figures.
+
+New ones are added as the dashboard reports them.
+"""
 
 from __future__ import annotations
 
@@ -478,7 +481,15 @@ async def async_setup_entry(
                 new[server_id] = [NezhaServerSensor(coordinator, server, d) for d in ready]
         if new:
             # Each server's online binary sensor comes first.
-            async_add_entities(fit_budget(entry, Platform.SENSOR, new, slots_elsewhere=1))
+            async_add_entities(
+                fit_budget(
+                    entry,
+                    Platform.SENSOR,
+                    new,
+                    slots_elsewhere=1,
+                    detailed=coordinator.detailed(new),
+                )
+            )
 
     _add_servers()
     entry.async_on_unload(coordinator.async_add_listener(_add_servers))
@@ -531,7 +542,9 @@ async def async_setup_entry(
                 ):
                     entity_registry.async_remove(entity_id)
         if new:
-            async_add_entities(fit_budget(entry, Platform.SENSOR, new))
+            async_add_entities(
+                fit_budget(entry, Platform.SENSOR, new, detailed=coordinator.detailed(new))
+            )
 
     _add_services()
     entry.async_on_unload(services.async_add_listener(_add_services))

@@ -1,4 +1,4 @@
-"""Client for the Nezha Monitoring dashboard API. Free of Home Assistant imports."""
+"""The dashboard client and its models and errors: all of it free of Home Assistant imports."""
 
 from .client import NezhaClient, normalize_url
 from .errors import (

@@ -39,7 +39,7 @@ from .errors import (
     NezhaTokenExpiredError,
 )
 from .models import DashboardFlavor, DashboardSnapshot, Server, ServicesSnapshot
-from .parse import dashboard_time
+from .parse import HostCache, dashboard_time
 from .stream import FrameGate, Watch
 
 _LOGGER = logging.getLogger(__name__)
@@ -178,6 +178,10 @@ class NezhaClient:
         self._groups_read_at: float | None = None
         # Addresses of the last REST answer by server id: frames carry none.
         self._addresses: dict[int, tuple[str, str]] = {}
+        # Hosts rarely change: the last ones are reused (one cache for REST, one for frames,
+        # as both may be parsed at once in worker threads).
+        self._hosts = HostCache()
+        self._frame_hosts = HostCache()
 
     @property
     def uses_login(self) -> bool:
@@ -255,14 +259,18 @@ class NezhaClient:
         flavor = await self.async_detect_flavor()
         if flavor is DashboardFlavor.V0:
             answer = await self._authed(V0_DETAILS_PATH, _filter_params(ids, tag))
-            servers = await offload(answer.size, v0.parse_servers, answer.data)
+            servers = await offload(answer.size, v0.parse_servers, answer.data, self._hosts)
         else:
             await self._async_read_groups()
             wanted = None if ids is None else {int(server_id) for server_id in ids}
             params = {} if wanted is None else {"id": ",".join(map(str, sorted(wanted)))}
             answer = await self._authed(SERVER_PATH, params)
             servers = await offload(
-                answer.size, v1v2.parse_servers, v1v2.parse_envelope(answer.data), self._groups
+                answer.size,
+                v1v2.parse_servers,
+                v1v2.parse_envelope(answer.data),
+                self._groups,
+                self._hosts,
             )
             if wanted is not None:
                 # An id filter that matches nothing returns every server: filter here too.
@@ -376,7 +384,9 @@ class NezhaClient:
                     delivering_since.append(time.monotonic())
                     on_state(True)
                 if gate.due(now, activity, self._groups):
-                    now, servers = await offload(size, v1v2.parse_frame, data, self._groups)
+                    now, servers = await offload(
+                        size, v1v2.parse_frame, data, self._groups, self._frame_hosts
+                    )
                     on_snapshot(
                         DashboardSnapshot(
                             servers=self._with_addresses(servers),

@@ -7,14 +7,14 @@ The lines differ only in their keys: each declares its key tables once, read her
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from math import isfinite
 from typing import Any, Final
 
 from .errors import NezhaResponseError
-from .models import Temperature
+from .models import ServerHost, Temperature
 
 type JsonObject = Mapping[str, Any]
 
@@ -179,3 +179,36 @@ def dashboard_time(headers: Mapping[str, str]) -> datetime:
             if when.tzinfo is not None:
                 return when
     return datetime.now(UTC)
+
+
+class HostCache:
+    """The hosts the last answer built, by server id, with the JSON they came from.
+
+    A host changes when its agent restarts, not between refreshes: an unchanged JSON object
+    gives back the same model, so a refresh builds nothing new for it.
+    """
+
+    def __init__(self) -> None:
+        """Empty: the first answer builds every host."""
+        self._hosts: dict[int, tuple[JsonObject, str, ServerHost]] = {}
+
+    def host(
+        self,
+        server_id: int,
+        obj: JsonObject,
+        country_code: str,
+        build: Callable[[], ServerHost],
+    ) -> ServerHost:
+        """The host for ``obj``: the kept one when the JSON is the same, else ``build()``."""
+        kept = self._hosts.get(server_id)
+        if kept is not None and kept[1] == country_code and kept[0] == obj:
+            return kept[2]
+        host = build()
+        self._hosts[server_id] = (obj, country_code, host)
+        return host
+
+    def keep_only(self, server_ids: Iterable[int]) -> None:
+        """Forget servers no longer listed."""
+        listed = set(server_ids)
+        for server_id in self._hosts.keys() - listed:
+            self._hosts.pop(server_id, None)

@@ -12,6 +12,7 @@ from .models import Server, ServerHost, ServerStatus
 from .parse import (
     HOST_READERS,
     STATUS_READERS,
+    HostCache,
     JsonObject,
     get_int,
     get_object,
@@ -74,11 +75,12 @@ def parse_status(obj: JsonObject) -> ServerStatus:
     )
 
 
-def parse_server(obj: JsonObject) -> Server:
+def parse_server(obj: JsonObject, hosts: HostCache | None = None) -> Server:
     """Parse one entry of ``result``; ``host``/``status`` are absent in the list route."""
     server_id = get_int(obj, "id")
     if server_id <= 0:
         raise NezhaResponseError("server without a valid id")
+    raw_host = get_object(obj, "host")
     return Server(
         id=server_id,
         name=get_str(obj, "name") or f"#{server_id}",
@@ -87,7 +89,11 @@ def parse_server(obj: JsonObject) -> Server:
         ipv4=get_str(obj, "ipv4"),
         ipv6=get_str(obj, "ipv6"),
         display_index=get_int(obj, "display_index"),
-        host=parse_host(get_object(obj, "host")),
+        host=(
+            parse_host(raw_host)
+            if hosts is None
+            else hosts.host(server_id, raw_host, "", lambda: parse_host(raw_host))
+        ),
         status=parse_status(get_object(obj, "status")),
     )
 
@@ -116,10 +122,12 @@ def parse_envelope(data: Any) -> list[JsonObject]:
     return result
 
 
-def parse_servers(data: Any) -> dict[int, Server]:
-    """Parse a whole v0 response into servers by id."""
+def parse_servers(data: Any, hosts: HostCache | None = None) -> dict[int, Server]:
+    """Parse a whole v0 response into servers by id (hosts kept in ``hosts`` are reused)."""
     servers: dict[int, Server] = {}
     for item in parse_envelope(data):
-        server = parse_server(item)
+        server = parse_server(item, hosts)
         servers[server.id] = server
+    if hosts is not None:
+        hosts.keep_only(servers)
     return servers

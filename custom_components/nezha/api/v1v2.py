@@ -25,6 +25,7 @@ from .models import (
 from .parse import (
     HOST_READERS,
     STATUS_READERS,
+    HostCache,
     JsonObject,
     get_float,
     get_int,
@@ -135,7 +136,9 @@ def parse_state(obj: JsonObject) -> ServerStatus:
     )
 
 
-def parse_server(obj: JsonObject, groups: tuple[str, ...] = ()) -> Server:
+def parse_server(
+    obj: JsonObject, groups: tuple[str, ...] = (), hosts: HostCache | None = None
+) -> Server:
     """Parse one server of ``GET /api/v1/server`` or of a websocket frame.
 
     The REST answer nests the country in ``geoip``; a frame has it at the top level.
@@ -146,6 +149,7 @@ def parse_server(obj: JsonObject, groups: tuple[str, ...] = ()) -> Server:
     geoip = get_object(obj, "geoip")
     addresses = get_object(geoip, "ip")
     country = get_str(obj, "country_code") or get_str(geoip, "country_code")
+    raw_host = get_object(obj, "host")
     return Server(
         id=server_id,
         name=get_str(obj, "name") or f"#{server_id}",
@@ -155,7 +159,11 @@ def parse_server(obj: JsonObject, groups: tuple[str, ...] = ()) -> Server:
         ipv4=get_str(addresses, "ipv4_addr"),
         ipv6=get_str(addresses, "ipv6_addr"),
         display_index=get_int(obj, "display_index"),
-        host=parse_host(get_object(obj, "host"), country),
+        host=(
+            parse_host(raw_host, country)
+            if hosts is None
+            else hosts.host(server_id, raw_host, country, lambda: parse_host(raw_host, country))
+        ),
         status=parse_state(get_object(obj, "state")),
     )
 
@@ -194,31 +202,35 @@ def parse_groups(data: Any) -> dict[int, tuple[str, ...]]:
     return {server_id: tuple(group) for server_id, group in names.items()}
 
 
-def parse_servers(data: Any, groups: Mapping[int, tuple[str, ...]]) -> dict[int, Server]:
+def parse_servers(
+    data: Any, groups: Mapping[int, tuple[str, ...]], hosts: HostCache | None = None
+) -> dict[int, Server]:
     """Parse the data of ``GET /api/v1/server`` into servers by id."""
     if data is None:
         return {}
     if type(data) is not list or not all(type(item) is dict for item in data):
         raise NezhaResponseError("'data' is not a list of servers")
-    servers: dict[int, Server] = {}
-    for item in data:
-        server_id = get_int(item, "id")
-        server = parse_server(item, groups.get(server_id, ()))
-        servers[server.id] = server
-    return servers
+    return _servers(data, groups, hosts)
 
 
 def parse_frame(
-    data: Any, groups: Mapping[int, tuple[str, ...]]
+    data: Any, groups: Mapping[int, tuple[str, ...]], hosts: HostCache | None = None
 ) -> tuple[datetime, dict[int, Server]]:
     """Parse one websocket frame: the dashboard's clock (``now``, ms) and the servers."""
     now = _frame_now(data)
+    return now, _servers(get_object_list(data, "servers"), groups, hosts)
+
+
+def _servers(
+    items: list[JsonObject], groups: Mapping[int, tuple[str, ...]], hosts: HostCache | None
+) -> dict[int, Server]:
     servers: dict[int, Server] = {}
-    for item in get_object_list(data, "servers"):
-        server_id = get_int(item, "id")
-        server = parse_server(item, groups.get(server_id, ()))
+    for item in items:
+        server = parse_server(item, groups.get(get_int(item, "id"), ()), hosts)
         servers[server.id] = server
-    return now, servers
+    if hosts is not None:
+        hosts.keep_only(servers)
+    return servers
 
 
 def _frame_now(data: Any) -> datetime:
