@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
     BinarySensorEntity,
@@ -14,7 +16,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import ServiceStatus
 from .budget import fit_budget
 from .coordinator import NezhaConfigEntry
-from .entity import NezhaServerEntity, NezhaServiceEntity
+from .entity import NezhaEntity, NezhaServerEntity, NezhaServiceEntity, async_add_chunked
 
 # One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
@@ -42,30 +44,31 @@ async def async_setup_entry(
     servers_added: set[int] = set()
 
     @callback
-    def _add_servers() -> None:
+    def _new_online_sensors() -> list[NezhaEntity[Any]]:
         if not coordinator.last_update_success:
-            return
+            return []
         servers = coordinator.data.servers
         # A server that left loses its device; forgotten here, it comes back whole.
         servers_added.intersection_update(servers)
         # By id, so that servers sharing a name get the same entity ids on every install.
         new = sorted(servers.keys() - servers_added)
-        if new:
-            servers_added.update(new)
-            async_add_entities(
-                fit_budget(
-                    entry,
-                    Platform.BINARY_SENSOR,
-                    {
-                        server_id: [NezhaOnlineSensor(coordinator, servers[server_id], ONLINE)]
-                        for server_id in new
-                    },
-                    detailed=coordinator.detailed(new),
-                )
-            )
+        if not new:
+            return []
+        servers_added.update(new)
+        return fit_budget(
+            entry,
+            Platform.BINARY_SENSOR,
+            {
+                server_id: [NezhaOnlineSensor(coordinator, servers[server_id], ONLINE)]
+                for server_id in new
+            },
+            detailed=coordinator.detailed(new),
+        )
 
-    _add_servers()
-    entry.async_on_unload(coordinator.async_add_listener(_add_servers))
+    await async_add_chunked(async_add_entities, _new_online_sensors())
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: async_add_entities(_new_online_sensors()))
+    )
 
     services = entry.runtime_data.services
     if services is None:

@@ -8,12 +8,15 @@ counted on a server's device. Platforms give the values and add entities for wha
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
 from .api import CycleUsage, Server, Service, TrafficCycle
@@ -111,14 +114,15 @@ class NezhaServerEntity(NezhaEntity[NezhaDataUpdateCoordinator]):
         coordinator: NezhaDataUpdateCoordinator,
         server: Server,
         description: EntityDescription,
+        device_info: DeviceInfo | None = None,
     ) -> None:
-        """Attach the entity to its server's device."""
+        """Attach the entity to its server's device (``device_info`` shared by its siblings)."""
         entry = coordinator.config_entry
         super().__init__(
             coordinator,
             description,
             server_unique_id(entry.entry_id, server.id, description.key),
-            server_device_info(entry, server),
+            device_info or server_device_info(entry, server),
         )
         self.server_id = server.id
 
@@ -232,3 +236,17 @@ class NezhaCycleEntity(NezhaEntity[NezhaServicesCoordinator]):
             return False
         cycle = self.coordinator.data.cycles.get(self.cycle_id)
         return cycle is not None and self.server_id in cycle.usage
+
+
+# Home Assistant adds the entities of one call within one step of its event loop: a large
+# dashboard's thousands at once would hold it for seconds.
+ADD_CHUNK: Final = 250
+
+
+async def async_add_chunked(
+    async_add_entities: AddConfigEntryEntitiesCallback, entities: Sequence[Entity]
+) -> None:
+    """Add ``entities`` a chunk at a time, letting the event loop run in between."""
+    for start in range(0, len(entities), ADD_CHUNK):
+        async_add_entities(entities[start : start + ADD_CHUNK])
+        await asyncio.sleep(0)

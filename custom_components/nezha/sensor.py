@@ -27,6 +27,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
@@ -41,6 +42,8 @@ from .entity import (
     NezhaEntity,
     NezhaServerEntity,
     NezhaServiceEntity,
+    async_add_chunked,
+    server_device_info,
 )
 from .identifiers import cycle_unique_id
 
@@ -462,9 +465,9 @@ async def async_setup_entry(
     waiting: dict[int, tuple[NezhaServerSensorDescription, ...]] = {}
 
     @callback
-    def _add_servers() -> None:
+    def _new_server_sensors() -> list[NezhaEntity[Any]]:
         if not coordinator.last_update_success:
-            return
+            return []
         servers = coordinator.data.servers
         # A server that left loses its device; forgotten here, it comes back whole.
         for server_id in waiting.keys() - servers.keys():
@@ -478,21 +481,20 @@ async def async_setup_entry(
             ready = [d for d in waiting[server_id] if d.exists_fn(server)]
             if ready:
                 waiting[server_id] = tuple(d for d in waiting[server_id] if d not in ready)
-                new[server_id] = [NezhaServerSensor(coordinator, server, d) for d in ready]
-        if new:
-            # Each server's online binary sensor comes first.
-            async_add_entities(
-                fit_budget(
-                    entry,
-                    Platform.SENSOR,
-                    new,
-                    slots_elsewhere=1,
-                    detailed=coordinator.detailed(new),
-                )
-            )
+                # One device description for all of a server's sensors: thousands at setup.
+                info = server_device_info(entry, server)
+                new[server_id] = [NezhaServerSensor(coordinator, server, d, info) for d in ready]
+        if not new:
+            return []
+        # Each server's online binary sensor comes first.
+        return fit_budget(
+            entry, Platform.SENSOR, new, slots_elsewhere=1, detailed=coordinator.detailed(new)
+        )
 
-    _add_servers()
-    entry.async_on_unload(coordinator.async_add_listener(_add_servers))
+    await async_add_chunked(async_add_entities, _new_server_sensors())
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: async_add_entities(_new_server_sensors()))
+    )
 
     services = entry.runtime_data.services
     if services is None:
@@ -560,9 +562,10 @@ class NezhaServerSensor(NezhaServerEntity, SensorEntity):
         coordinator: NezhaDataUpdateCoordinator,
         server: Server,
         description: NezhaServerSensorDescription,
+        device_info: DeviceInfo | None = None,
     ) -> None:
         """Bind the description's liveness to availability."""
-        super().__init__(coordinator, server, description)
+        super().__init__(coordinator, server, description, device_info)
         self._live = description.live
 
     @property
