@@ -12,7 +12,7 @@ out again at each reload, e.g. after the options change.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
@@ -22,19 +22,38 @@ from .repairs import async_set_issue
 
 if TYPE_CHECKING:
     from .coordinator import NezhaConfigEntry
-    from .entity import NezhaEntity
+
+
+class Candidate(Protocol):
+    """An entity to add, or what is known of it before it is built.
+
+    A large fleet's first setup weighs tens of thousands, most of which may not fit.
+    """
+
+    @property
+    def unique_id(self) -> str | None:
+        """Its unique id."""
+
+    @property
+    def entity_registry_enabled_default(self) -> bool:
+        """Whether its description enables it."""
+
+    @property
+    def priority(self) -> int:
+        """Its rank: lower stays enabled first."""
+
 
 # Room kept under the cap for the dashboard's own and the service monitors' entities.
 ENTITY_RESERVE = 200
 
 
-def fit_budget(
+def fit_budget[CandidateT: Candidate](
     entry: NezhaConfigEntry,
     domain: str,
-    groups: Mapping[int, Sequence[NezhaEntity[Any]]],
+    groups: Mapping[int, Sequence[CandidateT]],
     slots_elsewhere: int = 0,
     detailed: Collection[int] = (),
-) -> list[NezhaEntity[Any]]:
+) -> list[CandidateT]:
     """The entities of ``groups`` (new ones, per server) that fit, in the order given.
 
     ``slots_elsewhere`` is what each server takes on another platform (its online sensor);
@@ -92,7 +111,7 @@ def fit_budget(
         fitting.update(id(entity) for entity in enabled[key][:share])
         if share >= len(enabled[key]):
             whole.add(key)
-    added: list[NezhaEntity[Any]] = []
+    added: list[CandidateT] = []
     dropped = 0
     for key, entities in groups.items():
         for entity in entities:

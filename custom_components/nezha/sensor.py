@@ -45,7 +45,7 @@ from .entity import (
     async_add_chunked,
     server_device_info,
 )
-from .identifiers import cycle_unique_id
+from .identifiers import cycle_unique_id, server_unique_id
 
 # One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
@@ -465,7 +465,7 @@ async def async_setup_entry(
     waiting: dict[int, tuple[NezhaServerSensorDescription, ...]] = {}
 
     @callback
-    def _new_server_sensors() -> list[NezhaEntity[Any]]:
+    def _new_server_sensors() -> list[NezhaServerSensor]:
         if not coordinator.last_update_success:
             return []
         servers = coordinator.data.servers
@@ -474,22 +474,34 @@ async def async_setup_entry(
             del waiting[server_id]
         for server_id in servers.keys() - waiting.keys():
             waiting[server_id] = SERVER_SENSORS
-        new: dict[int, list[NezhaEntity[Any]]] = {}
+        new: dict[int, list[_Pending]] = {}
         # By id, so that servers sharing a name get the same entity ids on every install.
         for server_id in sorted(key for key, left in waiting.items() if left):
             server = servers[server_id]
             ready = [d for d in waiting[server_id] if d.exists_fn(server)]
             if ready:
                 waiting[server_id] = tuple(d for d in waiting[server_id] if d not in ready)
-                # One device description for all of a server's sensors: thousands at setup.
-                info = server_device_info(entry, server)
-                new[server_id] = [NezhaServerSensor(coordinator, server, d, info) for d in ready]
+                new[server_id] = [
+                    _Pending(server, d, server_unique_id(entry.entry_id, server_id, d.key))
+                    for d in ready
+                ]
         if not new:
             return []
-        # Each server's online binary sensor comes first.
-        return fit_budget(
-            entry, Platform.SENSOR, new, slots_elsewhere=1, detailed=coordinator.detailed(new)
-        )
+        # Each server's online binary sensor comes first. Only what fits is built, with one
+        # device description for all of a server's sensors.
+        infos: dict[int, DeviceInfo] = {}
+        return [
+            NezhaServerSensor(
+                coordinator,
+                pending.server,
+                pending.description,
+                infos.get(pending.server.id)
+                or infos.setdefault(pending.server.id, server_device_info(entry, pending.server)),
+            )
+            for pending in fit_budget(
+                entry, Platform.SENSOR, new, slots_elsewhere=1, detailed=coordinator.detailed(new)
+            )
+        ]
 
     await async_add_chunked(async_add_entities, _new_server_sensors())
     entry.async_on_unload(
@@ -550,6 +562,25 @@ async def async_setup_entry(
 
     _add_services()
     entry.async_on_unload(services.async_add_listener(_add_services))
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A server sensor before it is built: what the entity budget needs to know of it."""
+
+    server: Server
+    description: NezhaServerSensorDescription
+    unique_id: str
+
+    @property
+    def entity_registry_enabled_default(self) -> bool:
+        """Whether its description enables it."""
+        return self.description.entity_registry_enabled_default
+
+    @property
+    def priority(self) -> int:
+        """Its description's rank."""
+        return self.description.priority
 
 
 class NezhaServerSensor(NezhaServerEntity, SensorEntity):
