@@ -40,7 +40,7 @@ def test_backoff_grows_with_jitter_and_is_capped() -> None:
 )
 async def test_backoff_resets_only_after_a_stable_connection(
     clock: Clock,
-    session: ClientSession,
+    socket_enabled: None,
     monkeypatch: pytest.MonkeyPatch,
     stable_after: float,
     expected: list[int],
@@ -72,16 +72,18 @@ async def test_backoff_resets_only_after_a_stable_connection(
 
     monkeypatch.setattr(stream_module, "backoff_delay", recording_backoff)
     monkeypatch.setattr(stream_module, "STABLE_AFTER", stable_after)
-    client = NezhaClient(session, fake.url, V2_TOKEN, flavor=DashboardFlavor.V2)
-    task = asyncio.get_running_loop().create_task(
-        client.listen(lambda _: None, lambda _: None, Watch(30, 30))
-    )
-    try:
-        await wait_for(lambda: len(attempts) >= 4)
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    # A session of its own, closed before the dashboard stops.
+    async with ClientSession() as session:
+        client = NezhaClient(session, fake.url, V2_TOKEN, flavor=DashboardFlavor.V2)
+        task = asyncio.get_running_loop().create_task(
+            client.listen(lambda _: None, lambda _: None, Watch(30, 30))
+        )
+        try:
+            await wait_for(lambda: len(attempts) >= 4)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     await fake.stop()
     assert attempts[:4] == expected
     assert connections >= 4
