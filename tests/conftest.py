@@ -1,30 +1,44 @@
-"""Fixtures: a real fake dashboard on loopback and a config entry pointing at it."""
+"""Fixtures: real fake dashboards on loopback, config entries for them, Home Assistant's clock.
+
+Plain helpers (credentials, dashboard starters, captures, waiting) are in tests/helpers.py;
+here is what a test requests by name. The dashboards' fixtures need no Home Assistant and
+serve the library tests in tests/api too; this module imports Home Assistant for the rest.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
-import json
-from pathlib import Path
+from contextlib import nullcontext
+from datetime import timedelta
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
-from custom_components.nezha.const import DOMAIN
+from custom_components.nezha.const import DOMAIN, SERVICES_SCAN_INTERVAL
 from fake_dashboard import FakeDashboard, make_server
 
-FIXTURES = Path(__file__).parent / "fixtures"
-TOKEN = "s3cr3t-T0ken-for-tests"
-# The Date the docs example was taken at: Server1 reported two seconds earlier.
-EXAMPLE_NOW = 1653015044.0
-
-
-def load_fixture_json(name: str) -> Any:
-    """A JSON file from tests/fixtures."""
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+from .helpers import (
+    EXAMPLE_NOW,
+    TOKEN,
+    AddServers,
+    Clock,
+    MakeEntry,
+    Refresh,
+    SetupEntry,
+    add_services,
+    entry_data,
+    start_dashboard,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,14 +46,29 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom_components/ in every test."""
 
 
-class Clock:
-    """The dashboard's wall clock, set by tests."""
+@pytest.fixture(autouse=True)
+def no_deprecation_logged(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Fail a test in which Home Assistant reports a deprecated use by this integration."""
+    yield
+    reports = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if "deprecat" in record.getMessage().lower() and "nezha" in record.getMessage()
+    ]
+    assert not reports
 
-    def __init__(self, now: float) -> None:
-        self.now = now
 
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Every snapshot with Home Assistant's serializer, in tests/snapshots/.
+
+    The Home Assistant test plugin overrides syrupy's fixture the same way, but syrupy's own
+    plugin wins over it, so the override is made here where it takes precedence.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+# --- dashboards ------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -51,15 +80,41 @@ def clock() -> Clock:
 @pytest.fixture
 async def dashboard(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDashboard]:
     """A fake v0 dashboard on loopback serving the docs page's example servers."""
-    fake = FakeDashboard(token=TOKEN, clock=clock)
-    fake.load_v0_example(load_fixture_json("v0_details_example.json"))
-    await fake.start()
+    fake = await start_dashboard(clock, "v0")
     yield fake
     await fake.stop()
 
 
 @pytest.fixture
-def add_servers(dashboard: FakeDashboard, clock: Clock) -> Any:
+async def v1(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDashboard]:
+    """A v1 dashboard with the docs example's servers, read with a login."""
+    fake = await start_dashboard(clock, "v1")
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def v2(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDashboard]:
+    """A v2 dashboard with the docs example's servers and a personal token."""
+    fake = await start_dashboard(clock, "v2")
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture(params=["v1", "v2"])
+async def with_services(
+    request: pytest.FixtureRequest, clock: Clock, socket_enabled: None
+) -> AsyncGenerator[FakeDashboard]:
+    """A v1, then a v2 dashboard with service monitors and traffic cycles, its stream off."""
+    fake = await start_dashboard(clock, request.param)
+    fake.stream_enabled = False
+    add_services(fake)
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def add_servers(dashboard: FakeDashboard, clock: Clock) -> AddServers:
     """Add generated servers to the dashboard."""
 
     def _add(*ids: int, **kwargs: Any) -> None:
@@ -69,9 +124,12 @@ def add_servers(dashboard: FakeDashboard, clock: Clock) -> Any:
     return _add
 
 
+# --- config entries --------------------------------------------------------------------------
+
+
 @pytest.fixture
 def config_entry(dashboard: FakeDashboard) -> MockConfigEntry:
-    """A config entry for the fake dashboard."""
+    """A config entry for the fake v0 dashboard, with a fixed id (the snapshots name it)."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="127.0.0.1",
@@ -82,17 +140,49 @@ def config_entry(dashboard: FakeDashboard) -> MockConfigEntry:
     )
 
 
-async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Add the entry and set it up."""
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+@pytest.fixture
+def make_entry() -> MakeEntry:
+    """Build a config entry for any fake dashboard, with its line's credentials."""
+
+    def _make(fake: FakeDashboard) -> MockConfigEntry:
+        return MockConfigEntry(
+            domain=DOMAIN, title="127.0.0.1", unique_id=fake.url, data=entry_data(fake)
+        )
+
+    return _make
 
 
 @pytest.fixture
-async def init_integration(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
-    """The integration, set up against the fake dashboard."""
-    await setup_entry(hass, config_entry)
+def setup_entry(hass: HomeAssistant) -> SetupEntry:
+    """Add an entry to Home Assistant and set it up."""
+
+    async def _setup(entry: MockConfigEntry) -> None:
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+
+    return _setup
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_entry: SetupEntry,
+    request: pytest.FixtureRequest,
+) -> MockConfigEntry:
+    """The integration, set up against the fake v0 dashboard.
+
+    Parametrized indirectly with a platform, only that platform is set up.
+    """
+    platform = getattr(request, "param", None)
+    only = (
+        nullcontext()
+        if platform is None
+        else patch("custom_components.nezha.PLATFORMS", [platform])
+    )
+    with only:
+        await setup_entry(config_entry)
     return config_entry
 
 
@@ -107,13 +197,44 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def no_deprecation_logged(caplog: pytest.LogCaptureFixture) -> Generator[None]:
-    """Fail a test in which Home Assistant reports a deprecated use by this integration."""
-    yield
-    reports = [
-        record.getMessage()
-        for record in caplog.get_records("call")
-        if "deprecat" in record.getMessage().lower() and "nezha" in record.getMessage()
-    ]
-    assert not reports
+# --- Home Assistant's clock ------------------------------------------------------------------
+
+
+@pytest.fixture
+def refresh(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> Refresh:
+    """Move Home Assistant's clock (30 s: one poll) and wait for what that set off.
+
+    Interval refreshes run as background tasks doing real HTTP: they are waited for too.
+    """
+
+    async def _refresh(seconds: float = 30) -> None:
+        freezer.tick(timedelta(seconds=seconds))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    return _refresh
+
+
+@pytest.fixture
+def services_refresh(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> Refresh:
+    """Move time past the service cadence and wait until that refresh has been handled.
+
+    The refresh runs as a background task, and so does the stream, which never ends; so wait
+    for the coordinator to tell its listeners instead of for every background task.
+    """
+
+    async def _refresh() -> None:
+        entry = hass.config_entries.async_entries(DOMAIN)[0]
+        services = entry.runtime_data.services
+        assert services is not None
+        done = hass.loop.create_future()
+        unsubscribe = services.async_add_listener(lambda: done.done() or done.set_result(None))
+        try:
+            freezer.tick(SERVICES_SCAN_INTERVAL + timedelta(seconds=1))
+            async_fire_time_changed(hass)
+            await done
+        finally:
+            unsubscribe()
+        await hass.async_block_till_done()
+
+    return _refresh

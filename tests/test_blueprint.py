@@ -18,8 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from fake_dashboard import FakeDashboard
-
-from .conftest import Clock
+from tests.helpers import Clock
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints"
 ONLINE = "binary_sensor.server1_online"

@@ -3,7 +3,6 @@
 Every case checks what shows in Home Assistant while it lasts (entities unavailable, a form
 error, a config entry state), that it is logged once and its end once, and that the
 integration recovers by itself with the same entities: no new ids, no duplicates.
-Connection refused, truncated JSON and a revoked token are in test_init.py.
 """
 
 from __future__ import annotations
@@ -41,40 +40,31 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
 )
 
 from custom_components.nezha.api import client as client_module
-from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
+from custom_components.nezha.const import DOMAIN
 from fake_dashboard import FakeDashboard
-
-from .conftest import TOKEN, Clock, load_fixture_json, setup_entry
-from .test_services import _add_services, _next_services_refresh
-from .test_stream import _wait_for
-from .test_v1v2 import _entry, _start
-
-DETAILS = "/api/v1/server/details"
-CPU = "sensor.server1_cpu_usage"
-ONLINE = "binary_sensor.server1_online"
-TOTAL = "sensor.127_0_0_1_servers"
+from tests.helpers import (
+    CPU,
+    DETAILS,
+    ONLINE,
+    STREAM,
+    TOKEN,
+    TOTAL,
+    Clock,
+    MakeEntry,
+    Refresh,
+    SetupEntry,
+    add_services,
+    load_fixture_json,
+    logged,
+    logged_problems,
+    start_dashboard,
+    wait_for,
+)
 
 type Hook = Callable[[web.Request], Awaitable[web.StreamResponse | None]]
-
-
-async def _refresh(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 30
-) -> None:
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def _logged(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
-    return [
-        record.getMessage()
-        for record in caplog.records
-        if record.levelno == level and record.name.startswith("custom_components.nezha")
-    ]
 
 
 def _registries(hass: HomeAssistant, entry: MockConfigEntry) -> tuple[list[str], list[str]]:
@@ -123,7 +113,7 @@ TEN_MB = 10 * 1024 * 1024
 
 
 @pytest.mark.parametrize(
-    ("fault", "logged"),
+    ("fault", "message"),
     [
         pytest.param(
             _answer(BAD_GATEWAY, status=502),
@@ -176,10 +166,10 @@ async def test_fault_then_recovery(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    refresh: Refresh,
     caplog: pytest.LogCaptureFixture,
     fault: Hook,
-    logged: str,
+    message: str,
 ) -> None:
     """Unavailable while it lasts, one error and one recovery logged, the same entities after."""
     entity_ids, device_ids = _registries(hass, init_integration)
@@ -188,21 +178,153 @@ async def test_fault_then_recovery(
 
     dashboard.hook = fault
     for _ in range(3):
-        await _refresh(hass, freezer)
+        await refresh()
     assert set(_states(hass, entity_ids).values()) == {STATE_UNAVAILABLE}
-    errors = _logged(caplog, logging.ERROR)
+    errors = logged(caplog, logging.ERROR)
     assert len(errors) == 1
-    assert logged in errors[0]
+    assert message in errors[0]
     assert TOKEN not in caplog.text
     assert init_integration.state is ConfigEntryState.LOADED
 
     dashboard.hook = None
-    await _refresh(hass, freezer)
-    await _refresh(hass, freezer)
+    await refresh()
+    await refresh()
     assert _states(hass, entity_ids) == healthy
     assert _registries(hass, init_integration) == (entity_ids, device_ids)
-    assert _logged(caplog, logging.INFO).count("Fetching nezha data recovered") == 1
-    assert len(_logged(caplog, logging.ERROR)) == 1
+    assert logged(caplog, logging.INFO).count("Fetching nezha data recovered") == 1
+    assert len(logged(caplog, logging.ERROR)) == 1
+
+
+async def test_dashboard_down_then_back(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    refresh: Refresh,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Down: everything unavailable, logged once; back: recovered by itself, logged once,
+    with the same entities and devices."""
+    registries = (
+        sorted(
+            e.entity_id
+            for e in er.async_entries_for_config_entry(
+                er.async_get(hass), init_integration.entry_id
+            )
+        ),
+        sorted(
+            d.id
+            for d in dr.async_entries_for_config_entry(
+                dr.async_get(hass), init_integration.entry_id
+            )
+        ),
+    )
+    await dashboard.go_down()
+    for _ in range(3):
+        await refresh()
+    assert hass.states.get(ONLINE).state == STATE_UNAVAILABLE
+    assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    assert hass.states.get(TOTAL).state == STATE_UNAVAILABLE
+    assert logged_problems(caplog) == [
+        "Error fetching nezha data: Cannot reach the Nezha dashboard: "
+        "cannot connect to 127.0.0.1: ClientConnectorError"
+    ]
+
+    await dashboard.come_back()
+    await refresh()
+    await refresh()
+    assert hass.states.get(ONLINE).state == STATE_ON
+    assert hass.states.get(CPU).state == "17.33"
+    assert caplog.text.count("Fetching nezha data recovered") == 1
+    assert len(logged_problems(caplog)) == 1
+    assert registries == (
+        sorted(
+            e.entity_id
+            for e in er.async_entries_for_config_entry(
+                er.async_get(hass), init_integration.entry_id
+            )
+        ),
+        sorted(
+            d.id
+            for d in dr.async_entries_for_config_entry(
+                dr.async_get(hass), init_integration.entry_id
+            )
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"code":0,"result":[{"id":1,', id="truncated"),
+        pytest.param(b"\x00\xff garbage", id="binary"),
+        pytest.param(b'{"code":0,"result":"x"}', id="result_text"),
+    ],
+)
+async def test_malformed_json_never_raises(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    refresh: Refresh,
+    body: bytes,
+) -> None:
+    """A broken body: unavailable for that refresh, read again at the next."""
+
+    async def garbage(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    dashboard.hook = garbage
+    await refresh()
+    coordinator = init_integration.runtime_data.coordinator
+    assert not coordinator.last_update_success
+    assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    dashboard.hook = None
+    await refresh()
+    assert hass.states.get(CPU).state == "17.33"
+
+
+async def test_revoked_token_starts_reauth(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    init_integration: MockConfigEntry,
+    refresh: Refresh,
+    entity_registry: er.EntityRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Revoked mid-run: one reauth flow, polling stops (no log spam); the new token restores
+    the same entities."""
+    entity_ids = sorted(
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+    )
+    asked = dashboard.requests[DETAILS]
+    dashboard.tokens.clear()
+    for _ in range(5):
+        await refresh()
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    # A refused token is not retried every interval: the dashboard was asked once.
+    assert dashboard.requests[DETAILS] == asked + 1
+    assert len(logged_problems(caplog)) <= 1
+
+    dashboard.tokens.add("rotated-token")
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {CONF_TOKEN: "rotated-token"}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get(CPU).state == "17.33"
+    assert not hass.config_entries.flow.async_progress()
+    assert (
+        sorted(
+            entity.entity_id
+            for entity in er.async_entries_for_config_entry(
+                entity_registry, init_integration.entry_id
+            )
+        )
+        == entity_ids
+    )
 
 
 @pytest.mark.parametrize(
@@ -217,7 +339,7 @@ async def test_harmless_shapes_are_read(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    refresh: Refresh,
     change: Callable[[dict[str, Any]], None],
     clock: Clock,
 ) -> None:
@@ -227,7 +349,7 @@ async def test_harmless_shapes_are_read(
     payload = load_fixture_json("v0_details_example.json")
     change(payload["result"][0])
     dashboard.hook = _v0(payload, clock)
-    await _refresh(hass, freezer)
+    await refresh()
     assert init_integration.runtime_data.coordinator.last_update_success
     assert _states(hass, entity_ids) == healthy
 
@@ -236,35 +358,38 @@ async def test_missing_keys_read_as_never_reported(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    refresh: Refresh,
 ) -> None:
     """A server with only its id is kept: offline, live values unavailable, no crash."""
     entity_ids, device_ids = _registries(hass, init_integration)
     dashboard.hook = _v0({"code": 0, "result": [{"id": 1}, {"id": 2, "host": None}]})
-    await _refresh(hass, freezer)
+    await refresh()
     assert hass.states.get(ONLINE).state == STATE_OFF
     assert hass.states.get(CPU).state == STATE_UNAVAILABLE
     assert hass.states.get(TOTAL).state == "2"
     dashboard.hook = None
-    await _refresh(hass, freezer)
+    await refresh()
     assert hass.states.get(CPU).state == "17.33"
     assert _registries(hass, init_integration) == (entity_ids, device_ids)
 
 
+@pytest.mark.parametrize("chunked", [False, True], ids=["with_length", "chunked"])
 async def test_answer_above_the_cap_is_refused(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    refresh: Refresh,
     monkeypatch: pytest.MonkeyPatch,
+    chunked: bool,
 ) -> None:
-    """Above the size cap the body is not read into memory: unavailable, then recovered."""
+    """Above the size cap the body is not read into memory: unavailable, then recovered.
+
+    Chunked, without Content-Length, the cap must hold while streaming too."""
     monkeypatch.setattr(client_module, "MAX_RESPONSE_BYTES", TEN_MB // 2)
     payload = load_fixture_json("v0_details_example.json")
     payload["padding"] = "x" * TEN_MB
 
-    async def chunked(request: web.Request) -> web.StreamResponse:
-        # No Content-Length: the cap must hold while streaming too.
+    async def streamed(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse()
         response.enable_chunked_encoding()
         await response.prepare(request)
@@ -274,15 +399,14 @@ async def test_answer_above_the_cap_is_refused(
         await response.write_eof()
         return response
 
-    for hook in (_v0(payload), chunked):
-        dashboard.hook = hook
-        await _refresh(hass, freezer)
-        coordinator = init_integration.runtime_data.coordinator
-        assert not coordinator.last_update_success
-        assert "too large" in str(coordinator.last_exception)
-        assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    dashboard.hook = streamed if chunked else _v0(payload)
+    await refresh()
+    coordinator = init_integration.runtime_data.coordinator
+    assert not coordinator.last_update_success
+    assert "too large" in str(coordinator.last_exception)
+    assert hass.states.get(CPU).state == STATE_UNAVAILABLE
     dashboard.hook = None
-    await _refresh(hass, freezer)
+    await refresh()
     assert hass.states.get(CPU).state == "17.33"
 
 
@@ -326,7 +450,7 @@ async def test_hanging_dashboard_times_out_without_blocking(
     assert max(gaps) < 0.25
     assert not coordinator.last_update_success
     assert hass.states.get(CPU).state == STATE_UNAVAILABLE
-    assert "did not answer within 0.5 s" in _logged(caplog, logging.ERROR)[0]
+    assert "did not answer within 0.5 s" in logged(caplog, logging.ERROR)[0]
 
     dashboard.hook = None
     await coordinator.async_refresh()
@@ -337,23 +461,23 @@ async def test_rate_limited_backs_off_as_asked(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    refresh: Refresh,
 ) -> None:
     """HTTP 429 with Retry-After: the next refresh waits that long, not the usual 30 s."""
     dashboard.hook = _answer(b'{"message":"slow down"}', status=429, **{"Retry-After": "300"})
-    await _refresh(hass, freezer)
+    await refresh()
     assert hass.states.get(CPU).state == STATE_UNAVAILABLE
     asked = dashboard.requests[DETAILS]
     dashboard.hook = None
     for _ in range(9):
-        await _refresh(hass, freezer)
+        await refresh()
     # 270 s later: still waiting.
     assert dashboard.requests[DETAILS] == asked
-    await _refresh(hass, freezer, 35)
+    await refresh(35)
     assert dashboard.requests[DETAILS] == asked + 1
     assert hass.states.get(CPU).state == "17.33"
     # Then back to the normal interval.
-    await _refresh(hass, freezer)
+    await refresh()
     assert dashboard.requests[DETAILS] == asked + 2
 
 
@@ -362,20 +486,20 @@ async def test_dashboard_restart_counters_reset(
     entity_registry_enabled_by_default: None,
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    refresh: Refresh,
     clock: Clock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The dashboard restarts (nobody reported since) and the agent's counters start over."""
     entity_ids, device_ids = _registries(hass, init_integration)
     await dashboard.go_down()
-    await _refresh(hass, freezer)
+    await refresh()
     assert hass.states.get(ONLINE).state == STATE_UNAVAILABLE
     dashboard.restart()
     dashboard.agent_restart(1)
     await dashboard.come_back()
     clock.now += 30
-    await _refresh(hass, freezer)
+    await refresh()
     # Up again but nobody has reported: servers offline, their static facts still shown.
     assert hass.states.get(ONLINE).state == STATE_OFF
     assert hass.states.get(CPU).state == STATE_UNAVAILABLE
@@ -386,77 +510,72 @@ async def test_dashboard_restart_counters_reset(
     dashboard.agent_reconnect(1)
     dashboard.tick(30)
     clock.now += 1
-    await _refresh(hass, freezer)
+    await refresh()
     assert hass.states.get(ONLINE).state == STATE_ON
     downloaded = hass.states.get("sensor.server1_downloaded")
     # A total_increasing sensor: the drop to a small value is read as a reset, not a loss.
     assert downloaded.attributes["state_class"] == "total_increasing"
     assert float(downloaded.state) < 0.01
     assert _registries(hass, init_integration) == (entity_ids, device_ids)
-    assert len(_logged(caplog, logging.ERROR)) == 1
+    assert len(logged(caplog, logging.ERROR)) == 1
 
 
 async def test_v2_success_false_then_recovery(
     hass: HomeAssistant,
-    clock: Clock,
-    socket_enabled: None,
+    v2: FakeDashboard,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A v2 envelope with ``success: false`` and an error that is not a refusal."""
-    token = "nzp_faults0123456789abcdef"
-    fake = FakeDashboard(token=token, clock=clock, flavor="v2")
-    fake.load_v0_example(load_fixture_json("v0_details_example.json"))
-    fake.stream_enabled = False
-    await fake.start()
-    try:
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title="127.0.0.1",
-            unique_id=fake.url,
-            data={CONF_URL: fake.url, CONF_TOKEN: token, CONF_VERIFY_SSL: True, CONF_FLAVOR: "v2"},
-        )
-        await setup_entry(hass, entry)
-        entity_ids, device_ids = _registries(hass, entry)
-        assert hass.states.get(CPU).state == "17.33"
+    v2.stream_enabled = False
+    entry = make_entry(v2)
+    await setup_entry(entry)
+    entity_ids, device_ids = _registries(hass, entry)
+    assert hass.states.get(CPU).state == "17.33"
 
-        async def failing(request: web.Request) -> web.Response | None:
-            if request.path.endswith("/server"):
-                return web.json_response({"success": False, "error": "database is locked"})
-            return None
+    async def failing(request: web.Request) -> web.Response | None:
+        if request.path.endswith("/server"):
+            return web.json_response({"success": False, "error": "database is locked"})
+        return None
 
-        fake.hook = failing
-        # The stream's reconnect loop is a background task: refresh directly, not by timer.
-        coordinator = entry.runtime_data.coordinator
-        await coordinator.async_refresh()
-        await coordinator.async_refresh()
-        assert hass.states.get(CPU).state == STATE_UNAVAILABLE
-        assert entry.state is ConfigEntryState.LOADED
-        assert not hass.config_entries.flow.async_progress()
-        errors = _logged(caplog, logging.ERROR)
-        assert len(errors) == 1
-        assert "the dashboard answered with an error" in errors[0]
-        fake.hook = None
-        await coordinator.async_refresh()
-        assert hass.states.get(CPU).state == "17.33"
-        assert _registries(hass, entry) == (entity_ids, device_ids)
-        await hass.config_entries.async_unload(entry.entry_id)
-    finally:
-        await fake.stop()
+    v2.hook = failing
+    # Refreshed directly, as the integration does when the stream is gone.
+    coordinator = entry.runtime_data.coordinator
+    await coordinator.async_refresh()
+    await coordinator.async_refresh()
+    assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+    assert entry.state is ConfigEntryState.LOADED
+    assert not hass.config_entries.flow.async_progress()
+    errors = logged(caplog, logging.ERROR)
+    assert len(errors) == 1
+    assert "the dashboard answered with an error" in errors[0]
+    v2.hook = None
+    await coordinator.async_refresh()
+    assert hass.states.get(CPU).state == "17.33"
+    assert _registries(hass, entry) == (entity_ids, device_ids)
+    await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        pytest.param(_answer("", status=302, Location="/login"), "not_nezha", id="redirect"),
+        pytest.param(
+            _answer(b"{}", status=429, **{"Retry-After": "60"}), "cannot_connect", id="429"
+        ),
+    ],
+)
 async def test_redirect_and_rate_limit_on_the_form(
-    hass: HomeAssistant, dashboard: FakeDashboard
+    hass: HomeAssistant, dashboard: FakeDashboard, fault: Hook, error: str
 ) -> None:
-    """In the config flow a redirect is "not a Nezha dashboard", a 429 "cannot connect"."""
+    """In the config flow a redirect is "not a Nezha dashboard", a 429 "cannot connect"; the
+    same form then succeeds."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     user_input = {CONF_URL: dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True}
-    for hook, error in (
-        (_answer("", status=302, Location="/login"), "not_nezha"),
-        (_answer(b"{}", status=429, **{"Retry-After": "60"}), "cannot_connect"),
-    ):
-        dashboard.hook = hook
-        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
-        assert result["errors"] == {CONF_URL: error}
+    dashboard.hook = fault
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["errors"] == {CONF_URL: error}
     dashboard.hook = None
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -525,8 +644,10 @@ async def https_dashboard(
     loop.set_exception_handler(fails_tests)
 
 
-async def test_self_signed_certificate(hass: HomeAssistant, https_dashboard: FakeDashboard) -> None:
-    """Verification on (the default): a clear TLS error; off: the dashboard is read."""
+async def test_self_signed_certificate_refused_when_verified(
+    hass: HomeAssistant, https_dashboard: FakeDashboard
+) -> None:
+    """Verification on (the default): a clear TLS error, and nothing asked of the dashboard."""
     assert https_dashboard.url.startswith("https://")
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     schema_defaults = {
@@ -541,6 +662,12 @@ async def test_self_signed_certificate(hass: HomeAssistant, https_dashboard: Fak
     assert result["errors"] == {CONF_URL: "ssl_error"}
     assert https_dashboard.requests[DETAILS] == 0
 
+
+async def test_self_signed_certificate_read_when_not_verified(
+    hass: HomeAssistant, https_dashboard: FakeDashboard
+) -> None:
+    """Verification off: the dashboard is read."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_URL: https_dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: False},
@@ -582,7 +709,7 @@ async def test_extreme_numbers_never_break_a_refresh(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    refresh: Refresh,
     clock: Clock,
     status: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
@@ -594,7 +721,7 @@ async def test_extreme_numbers_never_break_a_refresh(
     payload["result"][0]["host"]["MemTotal"] = 1
     payload["result"][1]["name"] = "Renamed"
     dashboard.hook = _v0(payload, clock)
-    await _refresh(hass, freezer)
+    await refresh()
     coordinator = init_integration.runtime_data.coordinator
     if coordinator.last_update_success:
         # Every listener ran: the last device in line was renamed too.
@@ -608,7 +735,7 @@ async def test_extreme_numbers_never_break_a_refresh(
         assert hass.states.get(CPU).state == STATE_UNAVAILABLE
     assert "Unexpected error" not in caplog.text
     dashboard.hook = None
-    await _refresh(hass, freezer)
+    await refresh()
     assert hass.states.get(CPU).state == "17.33"
 
 
@@ -630,48 +757,53 @@ async def test_hostile_retry_after(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
+    refresh: Refresh,
     caplog: pytest.LogCaptureFixture,
     header: str,
     expected: float | None,
 ) -> None:
     """Whatever a proxy puts in Retry-After: a bounded delay or none, never a crash."""
     dashboard.hook = _answer(b"{}", status=429, **{"Retry-After": header})
-    await _refresh(hass, freezer)
+    await refresh()
     coordinator = init_integration.runtime_data.coordinator
     assert not coordinator.last_update_success
     assert coordinator.last_exception.retry_after == expected
     assert "Unexpected error" not in caplog.text
     dashboard.hook = None
-    await _refresh(hass, freezer, expected or 30)
-    await _refresh(hass, freezer)
+    await refresh(expected or 30)
+    await refresh()
     assert hass.states.get(CPU).state == "17.33"
 
 
 async def test_hostile_stream_frames(
-    hass: HomeAssistant, clock: Clock, socket_enabled: None, caplog: pytest.LogCaptureFixture
+    hass: HomeAssistant,
+    clock: Clock,
+    socket_enabled: None,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Bad frames on the live stream (v2): it reconnects quietly, the entities stay right."""
-    fake = await _start(clock, "v2")
+    fake = await start_dashboard(clock, "v2")
     fake.frame_interval = 0.05
-    entry = _entry(fake)
+    entry = make_entry(fake)
     try:
-        await setup_entry(hass, entry)
+        await setup_entry(entry)
         coordinator = entry.runtime_data.coordinator
-        await _wait_for(lambda: coordinator.stream_connected)
-        connects = fake.requests["/api/v1/ws/server"]
+        await wait_for(lambda: coordinator.stream_connected)
+        connects = fake.requests[STREAM]
         fake.raw_frames = [
             "<html>502</html>",
             '{"now": 1, "servers": [{"id": "1"}]}',
         ]
-        await _wait_for(lambda: fake.requests["/api/v1/ws/server"] >= connects + 2, 10.0)
-        await _wait_for(lambda: coordinator.stream_connected, 10.0)
+        await wait_for(lambda: fake.requests[STREAM] >= connects + 2, 10.0)
+        await wait_for(lambda: coordinator.stream_connected, 10.0)
         fake.agent_disconnect(1)
-        await _wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 5.0)
+        await wait_for(lambda: hass.states.get(ONLINE).state == STATE_OFF, 5.0)
         assert not fake.raw_frames
         assert hass.states.get("sensor.server1_memory_total").state != STATE_UNAVAILABLE
-        assert not _logged(caplog, logging.WARNING)
-        assert not _logged(caplog, logging.ERROR)
+        assert not logged(caplog, logging.WARNING)
+        assert not logged(caplog, logging.ERROR)
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
         await fake.stop()
@@ -681,16 +813,18 @@ async def test_garbage_from_the_service_route_only(
     hass: HomeAssistant,
     clock: Clock,
     socket_enabled: None,
-    freezer: FrozenDateTimeFactory,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+    services_refresh: Refresh,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Service monitors answer garbage while servers are fine: only service entities go."""
-    fake = await _start(clock, "v2")
+    fake = await start_dashboard(clock, "v2")
     fake.stream_enabled = False
-    _add_services(fake)
-    entry = _entry(fake)
+    add_services(fake)
+    entry = make_entry(fake)
     try:
-        await setup_entry(hass, entry)
+        await setup_entry(entry)
         assert hass.states.get("sensor.blog_https_status").state == "good"
 
         async def garbage(request: web.Request) -> web.Response | None:
@@ -700,16 +834,16 @@ async def test_garbage_from_the_service_route_only(
             return None
 
         fake.hook = garbage
-        await _next_services_refresh(hass, freezer)
+        await services_refresh()
         assert hass.states.get("sensor.blog_https_status").state == STATE_UNAVAILABLE
         assert hass.states.get(CPU).state == "17.33"
-        errors = _logged(caplog, logging.ERROR)
+        errors = logged(caplog, logging.ERROR)
         assert len(errors) == 1
         assert "keyed by ids" in errors[0]
         assert "Unexpected error" not in caplog.text
 
         fake.hook = None
-        await _next_services_refresh(hass, freezer)
+        await services_refresh()
         assert hass.states.get("sensor.blog_https_status").state == "good"
         await hass.config_entries.async_unload(entry.entry_id)
     finally:

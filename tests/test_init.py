@@ -1,16 +1,11 @@
-"""Setup, devices, refreshes and failures, through states and the registries."""
+"""Setting an entry up and unloading it, its devices, the entity budget, and migrations."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-import logging
-import threading
 from typing import Any
 
-from aiohttp import web
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_TOKEN, STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     device_registry as dr,
@@ -18,81 +13,99 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.nezha import async_remove_config_entry_device, budget as nezha_budget
+from custom_components.nezha.const import (
+    CONF_FULL_DETAIL,
+    CONF_ONLINE_THRESHOLD,
+    CONF_TAGS,
+    DOMAIN,
+)
+from fake_dashboard import FakeDashboard, make_server
+from tests.helpers import (
+    DETAILS,
+    SERVICE,
+    TOKEN,
+    AddServers,
+    Clock,
+    MakeEntry,
+    Refresh,
+    SetupEntry,
+    start_dashboard,
 )
 
-from custom_components.nezha import budget as nezha_budget
-from custom_components.nezha.api import client as client_module, v0
-from custom_components.nezha.const import CONF_FULL_DETAIL, DOMAIN
-from fake_dashboard import FakeDashboard
-
-from .conftest import Clock, setup_entry
-
-DETAILS = "/api/v1/server/details"
+# --- setup and unload ------------------------------------------------------------------------
 
 
-async def _refresh(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    freezer.tick(timedelta(seconds=30))
-    async_fire_time_changed(hass)
-    # Interval refreshes run as background tasks doing real HTTP: wait for them too.
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-def _errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        record.getMessage()
-        for record in caplog.records
-        if record.levelno >= logging.WARNING and record.name.startswith("custom_components.nezha")
-    ]
-
-
-async def test_docs_example_states(
-    hass: HomeAssistant,
-    entity_registry_enabled_by_default: None,
-    dashboard: FakeDashboard,
-    init_integration: MockConfigEntry,
+async def test_setup_retries_when_dashboard_down(
+    hass: HomeAssistant, dashboard: FakeDashboard, config_entry: MockConfigEntry
 ) -> None:
-    """The values of the docs page's example, as a user sees them (Last seen enabled)."""
-    assert init_integration.state is ConfigEntryState.LOADED
-    states = {
-        "binary_sensor.server1_online": STATE_ON,
-        "sensor.server1_cpu_usage": "17.33",
-        "sensor.server1_memory_usage": "81.57",
-        "sensor.server1_memory_used": "13.0514068603516",
-        "sensor.server1_disk_used": "2174.68376541138",
-        "sensor.server1_disk_usage": "94.4",
-        "sensor.server1_swap_usage": "unknown",
-        "sensor.server1_download_speed": "10.552734375",
-        "sensor.server1_upload_speed": "5.1787109375",
-        "sensor.server1_downloaded": "2.5241386462003",
-        "sensor.server1_uploaded": "0.647692722268403",
-        "sensor.server1_load_1_min": "5.23",
-        "sensor.server1_tcp_connections": "195",
-        "sensor.server1_udp_connections": "70",
-        "sensor.server1_processes": "437",
-        "sensor.server1_last_boot": "2022-05-16T06:52:42+00:00",
-        "sensor.server1_last_seen": "2022-05-20T02:50:42+00:00",
-        "sensor.server1_ipv4_address": "1.1.1.1",
-        "sensor.127_0_0_1_servers_online": "1",
-        "sensor.127_0_0_1_servers": "2",
+    """Home Assistant starts while the dashboard is down: setup is retried later."""
+    await dashboard.go_down()
+    config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_unload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+
+
+def _nezha_states(hass: HomeAssistant) -> dict[str, tuple[str, dict[str, Any]]]:
+    return {
+        state.entity_id: (state.state, dict(state.attributes))
+        for state in hass.states.async_all()
+        if state.entity_id.split(".", 1)[1].startswith(("server", "127"))
     }
-    assert {entity_id: hass.states.get(entity_id).state for entity_id in states} == states
-    # One request per refresh: setup made exactly one.
-    assert dashboard.requests[DETAILS] == 1
 
 
-async def test_never_reported_server(
-    hass: HomeAssistant, entity_registry_enabled_by_default: None, init_integration: MockConfigEntry
+@pytest.mark.parametrize("flavor", ["v1", "v2"])
+async def test_entities_identical_to_v0(
+    hass: HomeAssistant,
+    clock: Clock,
+    socket_enabled: None,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+    flavor: str,
 ) -> None:
-    """Server2 has never reported: offline, its live metrics unavailable."""
-    assert hass.states.get("binary_sensor.server2_online").state == STATE_OFF
-    assert hass.states.get("sensor.server2_cpu_usage").state == STATE_UNAVAILABLE
-    assert hass.states.get("sensor.server2_download_speed").state == STATE_UNAVAILABLE
-    assert hass.states.get("sensor.server2_last_seen").state == "unknown"
-    assert hass.states.get("sensor.server2_last_boot").state == "unknown"
+    """The user sees the same entities and states whichever line the dashboard runs."""
+    v0_fake = await start_dashboard(clock, "v0")
+    try:
+        v0_entry = MockConfigEntry(
+            domain=DOMAIN,
+            title="127.0.0.1",
+            unique_id=v0_fake.url,
+            data={CONF_URL: v0_fake.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True},
+        )
+        await setup_entry(v0_entry)
+        v0_states = _nezha_states(hass)
+        assert await hass.config_entries.async_remove(v0_entry.entry_id)
+        await hass.async_block_till_done()
+    finally:
+        await v0_fake.stop()
+
+    fake = await start_dashboard(clock, flavor)
+    try:
+        entry = make_entry(fake)
+        await setup_entry(entry)
+        assert entry.state is ConfigEntryState.LOADED
+        assert _nezha_states(hass) == v0_states
+        assert len(v0_states) > 20
+        device = dr.async_get(hass).async_get_device_by_identifier(
+            (DOMAIN, entry.entry_id), entry.entry_id
+        )
+        assert device is not None
+        assert device.model == f"Dashboard ({flavor})"
+    finally:
+        await fake.stop()
+
+
+# --- devices ---------------------------------------------------------------------------------
 
 
 async def test_devices(
@@ -101,6 +114,7 @@ async def test_devices(
     device_registry: dr.DeviceRegistry,
     dashboard: FakeDashboard,
 ) -> None:
+    """The dashboard is a service device; each server a device under it."""
     entry_id = init_integration.entry_id
     hub = device_registry.async_get_device_by_identifier((DOMAIN, entry_id), entry_id)
     assert hub is not None
@@ -119,191 +133,139 @@ async def test_devices(
     assert len(dr.async_entries_for_config_entry(device_registry, entry_id)) == 3
 
 
-async def test_one_request_per_refresh_whatever_the_server_count(
+async def test_service_devices(
     hass: HomeAssistant,
-    dashboard: FakeDashboard,
-    config_entry: MockConfigEntry,
-    add_servers: object,
-    freezer: FrozenDateTimeFactory,
-    clock: Clock,
+    with_services: FakeDashboard,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
 ) -> None:
-    add_servers(*range(10, 210))  # type: ignore[operator]
-    await setup_entry(hass, config_entry)
-    assert dashboard.requests[DETAILS] == 1
-    assert hass.states.get("sensor.127_0_0_1_servers").state == "202"
-    for refresh in range(1, 4):
-        clock.now += 30
-        dashboard.tick(30)
-        await _refresh(hass, freezer)
-        assert dashboard.requests[DETAILS] == 1 + refresh
-    assert sum(dashboard.requests.values()) == 4
+    """Every service is a device under the dashboard, read in one request."""
+    entry = make_entry(with_services)
+    await setup_entry(entry)
+    assert entry.state is ConfigEntryState.LOADED
+    assert with_services.requests[SERVICE] == 1
 
-
-async def test_offline_when_silent_past_threshold(
-    hass: HomeAssistant,
-    dashboard: FakeDashboard,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    clock: Clock,
-) -> None:
-    """Online is judged on the dashboard's clock, with the 30 s threshold."""
-    clock.now += 28  # last report 30 s ago on the dashboard's clock
-    await _refresh(hass, freezer)
-    assert hass.states.get("binary_sensor.server1_online").state == STATE_ON
-    clock.now += 1
-    await _refresh(hass, freezer)
-    assert hass.states.get("binary_sensor.server1_online").state == STATE_OFF
-    assert hass.states.get("sensor.server1_cpu_usage").state == STATE_UNAVAILABLE
-    assert hass.states.get("sensor.server1_memory_total").state != STATE_UNAVAILABLE
-    assert hass.states.get("sensor.127_0_0_1_servers_online").state == "0"
-
-
-async def test_dashboard_down_then_back(
-    hass: HomeAssistant,
-    dashboard: FakeDashboard,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Down: everything unavailable, logged once; back: recovered by itself, logged once,
-    with the same entities and devices."""
-    registries = (
-        sorted(
-            e.entity_id
-            for e in er.async_entries_for_config_entry(
-                er.async_get(hass), init_integration.entry_id
-            )
-        ),
-        sorted(
-            d.id
-            for d in dr.async_entries_for_config_entry(
-                dr.async_get(hass), init_integration.entry_id
-            )
-        ),
+    devices = dr.async_get(hass)
+    blog = devices.async_get_device_by_identifier(
+        (DOMAIN, f"{entry.entry_id}_service_3"), entry.entry_id
     )
-    await dashboard.go_down()
-    for _ in range(3):
-        await _refresh(hass, freezer)
-    assert hass.states.get("binary_sensor.server1_online").state == STATE_UNAVAILABLE
-    assert hass.states.get("sensor.server1_cpu_usage").state == STATE_UNAVAILABLE
-    assert hass.states.get("sensor.127_0_0_1_servers").state == STATE_UNAVAILABLE
-    assert _errors_logged(caplog) == [
-        "Error fetching nezha data: Cannot reach the Nezha dashboard: "
-        "cannot connect to 127.0.0.1: ClientConnectorError"
-    ]
-
-    await dashboard.come_back()
-    await _refresh(hass, freezer)
-    await _refresh(hass, freezer)
-    assert hass.states.get("binary_sensor.server1_online").state == STATE_ON
-    assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
-    assert caplog.text.count("Fetching nezha data recovered") == 1
-    assert len(_errors_logged(caplog)) == 1
-    assert registries == (
-        sorted(
-            e.entity_id
-            for e in er.async_entries_for_config_entry(
-                er.async_get(hass), init_integration.entry_id
-            )
-        ),
-        sorted(
-            d.id
-            for d in dr.async_entries_for_config_entry(
-                dr.async_get(hass), init_integration.entry_id
-            )
-        ),
-    )
+    assert blog is not None
+    assert blog.name == "Blog HTTPS"
+    assert blog.entry_type is dr.DeviceEntryType.SERVICE
+    dashboard = devices.async_get_device_by_identifier((DOMAIN, entry.entry_id), entry.entry_id)
+    assert dashboard is not None
+    assert blog.via_device_id == dashboard.id
 
 
 @pytest.mark.parametrize(
-    "body",
-    [b'{"code":0,"result":[{"id":1,', b"\x00\xff garbage", b'{"code":0,"result":"x"}'],
+    ("device", "removable"),
+    [
+        pytest.param("dashboard", False, id="dashboard"),
+        pytest.param("listed_server", False, id="listed_server"),
+        pytest.param("server_gone", True, id="server_gone"),
+    ],
 )
-async def test_malformed_json_never_raises(
+async def test_device_removal_only_when_server_gone(
     hass: HomeAssistant,
-    dashboard: FakeDashboard,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    body: bytes,
+    device_registry: dr.DeviceRegistry,
+    hass_ws_client: WebSocketGenerator,
+    device: str,
+    removable: bool,
 ) -> None:
-    async def garbage(request: web.Request) -> web.Response:
-        return web.Response(body=body, content_type="application/json")
-
-    dashboard.hook = garbage
-    await _refresh(hass, freezer)
-    coordinator = init_integration.runtime_data.coordinator
-    assert not coordinator.last_update_success
-    assert hass.states.get("sensor.server1_cpu_usage").state == STATE_UNAVAILABLE
-    dashboard.hook = None
-    await _refresh(hass, freezer)
-    assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
-
-
-async def test_setup_retries_when_dashboard_down(
-    hass: HomeAssistant, dashboard: FakeDashboard, config_entry: MockConfigEntry
-) -> None:
-    await dashboard.go_down()
-    config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(config_entry.entry_id)
-    assert config_entry.state is ConfigEntryState.SETUP_RETRY
-
-
-async def test_revoked_token_starts_reauth(
-    hass: HomeAssistant,
-    dashboard: FakeDashboard,
-    init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
-    entity_registry: er.EntityRegistry,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Revoked mid-run: one reauth flow, polling stops (no log spam); the new token restores
-    the same entities."""
-    entity_ids = sorted(
-        entity.entity_id
-        for entity in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
-    )
-    asked = dashboard.requests[DETAILS]
-    dashboard.tokens.clear()
-    for _ in range(5):
-        await _refresh(hass, freezer)
-    flows = hass.config_entries.flow.async_progress()
-    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
-    assert hass.states.get("sensor.server1_cpu_usage").state == STATE_UNAVAILABLE
-    # A refused token is not retried every interval: the dashboard was asked once.
-    assert dashboard.requests[DETAILS] == asked + 1
-    assert len(_errors_logged(caplog)) <= 1
-
-    dashboard.tokens.add("rotated-token")
-    result = await hass.config_entries.flow.async_configure(
-        flows[0]["flow_id"], {CONF_TOKEN: "rotated-token"}
-    )
-    assert result["reason"] == "reauth_successful"
-    await hass.async_block_till_done()
-    assert init_integration.state is ConfigEntryState.LOADED
-    assert hass.states.get("sensor.server1_cpu_usage").state == "17.33"
-    assert not hass.config_entries.flow.async_progress()
-    assert (
-        sorted(
-            entity.entity_id
-            for entity in er.async_entries_for_config_entry(
-                entity_registry, init_integration.entry_id
-            )
+    """Users may delete a server's device only once the dashboard no longer lists it (e.g.
+    left behind while Home Assistant was stopped); never the dashboard's."""
+    assert await async_setup_component(hass, "config", {})
+    entry_id = init_integration.entry_id
+    client = await hass_ws_client(hass)
+    if device == "server_gone":
+        # A device of this entry whose server the dashboard does not list.
+        target = device_registry.async_get_or_create(
+            config_entry_id=entry_id, identifiers={(DOMAIN, f"{entry_id}_99")}, name="gone"
         )
-        == entity_ids
+    else:
+        identifier = entry_id if device == "dashboard" else f"{entry_id}_1"
+        found = device_registry.async_get_device_by_identifier((DOMAIN, identifier), entry_id)
+        assert found is not None
+        target = found
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry_id,
+            "device_id": target.id,
+        }
     )
+    assert bool((await client.receive_json())["success"]) is removable
+    assert (device_registry.async_get(target.id) is None) is removable
 
 
-async def test_unload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
-    assert init_integration.state is ConfigEntryState.NOT_LOADED
-
-
-async def test_unique_ids_stable(
-    hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
+async def test_service_device_removal_rules(
+    hass: HomeAssistant,
+    with_services: FakeDashboard,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
 ) -> None:
-    entry = entity_registry.async_get("sensor.server1_cpu_usage")
-    assert entry is not None
-    assert entry.unique_id == f"{init_integration.entry_id}_1_cpu"
+    """A service device can be deleted by hand only once the dashboard dropped the service;
+    the dashboard's device never."""
+    entry = make_entry(with_services)
+    await setup_entry(entry)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"{entry.entry_id}_service_3"), entry.entry_id
+    )
+    assert device is not None
+    assert not await async_remove_config_entry_device(hass, entry, device)
+    dashboard = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, entry.entry_id), entry.entry_id
+    )
+    assert dashboard is not None
+    assert not await async_remove_config_entry_device(hass, entry, dashboard)
+    # Dropped from the dashboard while its device lingers (as after a restart).
+    del with_services.services[3]
+    services = entry.runtime_data.services
+    assert services is not None
+    await services.async_refresh()
+    assert await async_remove_config_entry_device(hass, entry, device)
+
+
+async def test_server_leaves_and_comes_back_whole(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    config_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    refresh: Refresh,
+    clock: Clock,
+) -> None:
+    """A deleted server loses its device; added again, it returns with every entity."""
+    server = make_server(7, "hot-box", now=clock.now)
+    server.status["Temperatures"] = [
+        {"Name": "coretemp_package_id_0", "Temperature": 51.5},
+        {"Name": "nvme_composite", "Temperature": 38.0},
+    ]
+    dashboard.add(server)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.hot_box_temperature").state == "51.5"
+    identifier = (DOMAIN, f"{config_entry.entry_id}_7")
+    entry_id = config_entry.entry_id
+
+    dashboard.remove(7)
+    clock.now += 30
+    dashboard.tick(30)
+    await refresh()
+    assert device_registry.async_get_device_by_identifier(identifier, entry_id) is None
+    assert hass.states.get("sensor.hot_box_temperature") is None
+
+    dashboard.add(server)
+    clock.now += 30
+    dashboard.tick(30)
+    await refresh()
+    assert device_registry.async_get_device_by_identifier(identifier, entry_id) is not None
+    assert hass.states.get("sensor.hot_box_temperature").state == "51.5"
+    assert hass.states.get("binary_sensor.hot_box_online").state == "on"
+
+
+# --- the entity budget -----------------------------------------------------------------------
 
 
 def _registered_by_key(
@@ -322,24 +284,25 @@ async def test_entity_budget_keeps_every_server_online_sensor(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     config_entry: MockConfigEntry,
-    add_servers: object,
-    freezer: FrozenDateTimeFactory,
+    add_servers: AddServers,
+    setup_entry: SetupEntry,
+    refresh: Refresh,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Past Home Assistant's cap on enabled entities, each server keeps its first sensors,
-    and nothing that could never be enabled is registered.
+    and nothing that could never be enabled is registered; a repair says so.
 
     The cap (10000 in Home Assistant) is lowered to 500 here so 60 servers reach it; without
     the budget Home Assistant would drop every entity past the cap, whole servers included.
     """
     monkeypatch.setattr(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
     monkeypatch.setattr(nezha_budget, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
-    add_servers(*range(10, 58))  # type: ignore[operator]
-    await setup_entry(hass, config_entry)
+    add_servers(*range(10, 58))
+    await setup_entry(config_entry)
     dashboard.tick(30)
-    add_servers(*range(100, 110))  # type: ignore[operator]
-    await _refresh(hass, freezer)
+    add_servers(*range(100, 110))
+    await refresh()
 
     registry = er.async_get(hass)
     entries = er.async_entries_for_config_entry(registry, config_entry.entry_id)
@@ -355,22 +318,22 @@ async def test_entity_budget_keeps_every_server_online_sensor(
     assert "ipv4" not in by_key
     assert "load_5" not in by_key
     assert "Reached the maximum" not in caplog.text
-    assert ("nezha", f"entity_cap_{config_entry.entry_id}") in ir.async_get(hass).issues
+    assert (DOMAIN, f"entity_cap_{config_entry.entry_id}") in ir.async_get(hass).issues
 
 
 async def test_full_detail_servers_get_every_entity(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
     config_entry: MockConfigEntry,
-    add_servers: object,
+    add_servers: AddServers,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Past the cap, servers of the tags chosen for full detail get all their entities; the
     others share what is left."""
     monkeypatch.setattr(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
     monkeypatch.setattr(nezha_budget, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 500)
-    add_servers(*range(10, 58))  # type: ignore[operator]
-    add_servers(200, 201, tag="Core")  # type: ignore[operator]
+    add_servers(*range(10, 58))
+    add_servers(200, 201, tag="Core")
     config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(config_entry, options={CONF_FULL_DETAIL: ["Core"]})
     assert await hass.config_entries.async_setup(config_entry.entry_id)
@@ -388,26 +351,106 @@ async def test_full_detail_servers_get_every_entity(
     assert len(by_key["cpu"]) == len(dashboard.servers)
 
 
-async def test_large_answers_are_parsed_off_the_event_loop(
+# --- migrations ------------------------------------------------------------------------------
+
+
+def _old_entry(dashboard: FakeDashboard, **kwargs: Any) -> MockConfigEntry:
+    """An entry as release 0.2 made it: version 1.1, the interval among its options."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="127.0.0.1",
+        unique_id=dashboard.url,
+        data={CONF_URL: dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True},
+        entry_id="01JNEZHAENTRY0000000000000",
+        version=1,
+        minor_version=1,
+        **kwargs,
+    )
+
+
+async def test_migration_drops_the_interval_option(
     hass: HomeAssistant,
     dashboard: FakeDashboard,
-    config_entry: MockConfigEntry,
-    add_servers: object,
-    monkeypatch: pytest.MonkeyPatch,
+    entity_registry: er.EntityRegistry,
+    setup_entry: SetupEntry,
+    refresh: Refresh,
 ) -> None:
-    """Hundreds of servers are decoded and parsed in a worker thread, with the same result."""
-    threads: list[str] = []
-    parse = v0.parse_servers
+    """1.1 → 1.2: the interval option goes, the others stay, polling follows the line."""
+    entry = _old_entry(
+        dashboard,
+        options={"scan_interval": 5, CONF_ONLINE_THRESHOLD: 60, CONF_TAGS: ["Tag1"]},
+    )
+    await setup_entry(entry)
 
-    def recording_parse(data: object, *args: Any) -> object:
-        threads.append(threading.current_thread().name)
-        return parse(data, *args)
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (1, 2)
+    assert entry.options == {CONF_ONLINE_THRESHOLD: 60, CONF_TAGS: ["Tag1"]}
+    assert entry.runtime_data.coordinator.online_threshold == 60
+    # The old 5 s is gone: nothing before 30 s.
+    asked = dashboard.requests[DETAILS]
+    await refresh(6)
+    await refresh(6)
+    assert dashboard.requests[DETAILS] == asked
 
-    monkeypatch.setattr(v0, "parse_servers", recording_parse)
-    add_servers(*range(10, 350))  # type: ignore[operator]
-    await setup_entry(hass, config_entry)
-    assert dashboard.bytes_sent > client_module.OFFLOAD_BYTES
-    assert threads
-    assert threading.main_thread().name not in threads
-    assert hass.states.get("sensor.127_0_0_1_servers").state == str(len(dashboard.servers))
-    assert hass.states.get("binary_sensor.server_349_online").state == STATE_ON
+
+async def test_migration_turns_last_seen_off(
+    hass: HomeAssistant,
+    dashboard: FakeDashboard,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Last seen, enabled by release 0.2 and writing the logbook on every refresh, starts
+    disabled (the user may enable it again); nothing else changes."""
+    entry = _old_entry(dashboard, options={"scan_interval": 30})
+    entry.add_to_hass(hass)
+    registered = {
+        key: entity_registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{entry.entry_id}_1_{key}",
+            config_entry=entry,
+            translation_key=key,
+            suggested_object_id=f"server1_{key}",
+        )
+        for key in ("last_seen", "cpu", "last_boot")
+    }
+    assert hass.states.get("sensor.server1_last_seen") is None
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    last_seen = entity_registry.async_get(registered["last_seen"].entity_id)
+    assert last_seen is not None
+    assert last_seen.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    for key in ("cpu", "last_boot"):
+        kept = entity_registry.async_get(registered[key].entity_id)
+        assert kept is not None
+        assert kept.disabled_by is None
+        assert hass.states.get(kept.entity_id) is not None
+    assert entry.options == {}
+
+
+async def test_entry_from_a_newer_release_is_not_loaded(
+    hass: HomeAssistant, dashboard: FakeDashboard
+) -> None:
+    """A version this release does not know is refused, not guessed at."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=dashboard.url,
+        data={CONF_URL: dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True},
+        version=2,
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.MIGRATION_ERROR
+    assert dashboard.requests[DETAILS] == 0
+
+
+async def test_new_entries_are_current(hass: HomeAssistant, dashboard: FakeDashboard) -> None:
+    """The config flow creates 1.2 entries: nothing to migrate."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: dashboard.url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True}
+    )
+    entry = result["result"]
+    assert (entry.version, entry.minor_version) == (1, 2)
+    assert entry.options == {}

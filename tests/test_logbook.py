@@ -21,8 +21,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from fake_dashboard import FakeDashboard
-
-from .conftest import Clock, setup_entry
+from tests.helpers import Clock, SetupEntry
 
 
 @pytest.fixture(autouse=True)
@@ -40,13 +39,14 @@ async def test_refreshes_write_no_logbook_entries(
     clock: Clock,
     freezer: FrozenDateTimeFactory,
     entity_registry: er.EntityRegistry,
+    setup_entry: SetupEntry,
 ) -> None:
     """Ten refreshes with every value moving log nothing; a server going offline logs once.
 
     What users see on the device page's *Activity*: before, *Last seen* wrote an entry for
     every server on every refresh."""
     assert await async_setup_component(hass, "logbook", {})
-    await setup_entry(hass, config_entry)
+    await setup_entry(config_entry)
     start = dt_util.utcnow()
     ours = {
         entity.entity_id

@@ -29,8 +29,7 @@ from custom_components.nezha.api import NezhaClient
 from custom_components.nezha.coordinator import NezhaDataUpdateCoordinator
 from custom_components.nezha.entity import NezhaServerEntity
 from fake_dashboard import FakeDashboard, make_server
-
-from .conftest import Clock, setup_entry
+from tests.helpers import Clock, SetupEntry
 
 HOUR = 3600
 WEEK_HOURS = 7 * 24
@@ -55,11 +54,14 @@ async def test_a_week(  # noqa: PLR0912 - one story, told in order
     clock: Clock,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
+    setup_entry: SetupEntry,
 ) -> None:
+    """A week of joins, departures, outages, restarts and rotated tokens leaves nothing
+    behind: no orphan, no growth, every entity as the dashboard shows it."""
     rng = random.Random(7)  # noqa: S311 - a reproducible schedule, not security
     for server_id in range(10, 16):
         dashboard.add(make_server(server_id, now=clock.now, rng=random.Random(server_id)))  # noqa: S311
-    await setup_entry(hass, config_entry)
+    await setup_entry(config_entry)
     entity_registry = er.async_get(hass)
     device_registry = dr.async_get(hass)
 

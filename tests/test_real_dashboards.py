@@ -24,9 +24,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
-
-from .api.real_samples import LINES, Replay, folder_params, in_folder, load_samples
-from .conftest import setup_entry
+from tests.helpers import LINES, Replay, SetupEntry, folder_params, in_folder, load_samples
 
 ALL = load_samples()
 # The answers to the integration's own requests with the right credentials.
@@ -51,7 +49,7 @@ def _cpu(item: dict[str, Any], line: str) -> float:
 
 @pytest.mark.parametrize("folder", folder_params(ALL))
 async def test_entities_from_a_real_dashboard(
-    hass: HomeAssistant, socket_enabled: None, folder: str
+    hass: HomeAssistant, socket_enabled: None, setup_entry: SetupEntry, folder: str
 ) -> None:
     """One device per captured server, online as the capture says, services as listed."""
     samples = in_folder(ALL, folder)
@@ -75,7 +73,7 @@ async def test_entities_from_a_real_dashboard(
         },
     )
     try:
-        await setup_entry(hass, entry)
+        await setup_entry(entry)
         entities = er.async_get(hass)
         devices = dr.async_get(hass)
         servers = _servers(samples, line)

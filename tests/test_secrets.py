@@ -30,12 +30,10 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.nezha.api import NezhaInvalidUrlError, normalize_url
 from custom_components.nezha.config_flow import FIRST_STEP_SCHEMA
 from custom_components.nezha.const import DOMAIN
 from fake_dashboard import FakeDashboard, make_server
-
-from .conftest import TOKEN, Clock, load_fixture_json
+from tests.helpers import TOKEN, Clock, load_fixture_json
 
 V2_TOKEN = "nzp_SECRETv2personalTOKEN0123456789"
 V1_PASSWORD = "pa55-SECRET-v1-login"
@@ -173,40 +171,6 @@ def test_tls_verification_on_by_default() -> None:
     marker = next(key for key in FIRST_STEP_SCHEMA.schema if key == CONF_VERIFY_SSL)
     assert marker.default() is True
     assert FIRST_STEP_SCHEMA({CONF_URL: "https://example.com", CONF_TOKEN: "t"})[CONF_VERIFY_SSL]
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://status.example.com/nezha/sub/", "https://status.example.com/nezha/sub"),
-        ("HTTPS://Status.Example.com:443/Nezha", "https://status.example.com/Nezha"),
-        ("http://127.0.0.1:8008/a%20b", "http://127.0.0.1:8008/a%20b"),
-    ],
-)
-def test_sub_paths_kept(url: str, expected: str) -> None:
-    assert normalize_url(url) == expected
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "javascript:alert(1)",
-        "file:///etc/passwd",
-        "ws://example.com",
-        "data:text/html,<script>",
-        "https://:pw@example.com",
-        "https://user@example.com",
-        "https://user:@example.com",
-        "//example.com",
-        "http:///path-only",
-        "http://exa mple.com",
-        "http://example.com/\tx",
-        "http://example.com\n/x",
-    ],
-)
-def test_only_plain_http_urls(url: str) -> None:
-    with pytest.raises(NezhaInvalidUrlError):
-        normalize_url(url)
 
 
 HOSTILE_NAMES = {

@@ -10,7 +10,6 @@ websocket handshake), the Content-Type, and the JSON shape, recursively: the sam
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncGenerator
 from typing import Any
 
 from aiohttp import ClientSession, WSMsgType, WSServerHandshakeError
@@ -24,8 +23,7 @@ from fake_dashboard.server import (
     FakeService,
     make_server,
 )
-
-from .real_samples import LINES, Sample, go_time, in_folder, load_samples, sample_params
+from tests.helpers import LINES, Sample, go_time, in_folder, load_samples, sample_params
 
 ALL = load_samples()
 PERSONAL_TOKEN = "nzp_conformanceFAKEtoken0123456789"
@@ -321,12 +319,6 @@ def _differences(sample: Sample, answer: dict[str, Any]) -> list[str]:
     return differences
 
 
-@pytest.fixture
-async def session(socket_enabled: None) -> AsyncGenerator[ClientSession]:
-    async with ClientSession() as client_session:
-        yield client_session
-
-
 @pytest.mark.parametrize("sample", sample_params(ALL))
 async def test_fake_answers_like_the_real_dashboard(sample: Sample, session: ClientSession) -> None:
     """Same status, same keys (and omissions), same JSON types as the real dashboard."""
@@ -380,3 +372,10 @@ async def test_deleting_a_personal_token_closes_its_streams(session: ClientSessi
             assert response.status == 401
     finally:
         await fake.stop()
+
+
+async def test_v0_routes_gone_on_v2(v2: FakeDashboard, session: ClientSession) -> None:
+    """As v2 does: v0's routes are not found, with v2's error body."""
+    async with session.get(v2.url + "/api/v1/server/details") as response:
+        assert response.status == 404
+        assert await response.json() == {"error": "404 Not Found"}

@@ -9,7 +9,7 @@ know fails the test: a real dashboard sent something nobody decided about.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 import contextlib
 from datetime import UTC, datetime
 from typing import Any
@@ -42,8 +42,7 @@ from custom_components.nezha.api.client import (
     V0_LIST_PATH,
 )
 from custom_components.nezha.api.stream import Watch
-
-from .real_samples import (
+from tests.helpers import (
     Replay,
     Sample,
     go_time,
@@ -321,12 +320,6 @@ def _token(sample: Sample) -> str:
     """The credential of the capture as the client takes it (the client adds ``Bearer``)."""
     header = sample.request_headers.get("Authorization", "")
     return header if sample.line == "v0" else header.removeprefix("Bearer ")
-
-
-@pytest.fixture
-async def session(socket_enabled: None) -> AsyncGenerator[ClientSession]:
-    async with ClientSession() as client_session:
-        yield client_session
 
 
 # --- every capture is accounted for -------------------------------------------------------

@@ -1,27 +1,185 @@
-"""Answers captured from real Nezha dashboards, and a server that replays them.
+"""What the tests share: credentials, fake dashboards per line, the real dashboards' captures.
 
-The captures live in ``shared/reference/real-samples`` beside the project (their README gives
-the format): one JSON file per request, REST or websocket.
+Free of Home Assistant (tests/api/test_isolation.py checks it), so the library tests can use
+it as well. What needs a running Home Assistant (config entries, setting one up, moving its
+clock) is a fixture in tests/conftest.py instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate
 import json
+import logging
 import os
 from pathlib import Path
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "real-samples"
+from fake_dashboard import FakeDashboard
+from fake_dashboard.server import FakeCycle, FakeService
+
+if TYPE_CHECKING:
+    # For the fixtures' types only: at run time this module needs no Home Assistant.
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# What the fixtures of tests/conftest.py hand out.
+type AddServers = Callable[..., None]
+type MakeEntry = Callable[[FakeDashboard], MockConfigEntry]
+type SetupEntry = Callable[[MockConfigEntry], Awaitable[None]]
+type Refresh = Callable[..., Awaitable[None]]
+
+# --- credentials --------------------------------------------------------------------------
+
+# v0's raw token.
+TOKEN = "s3cr3t-T0ken-for-tests"
+# v2's personal token.
+V2_TOKEN = "nzp_0123456789abcdefFAKEtoken"
+# v1's login.
+USERNAME = "ha-reader"
+PASSWORD = "correct horse battery staple"
+
+# --- the docs example, as Home Assistant shows it ------------------------------------------
+
+# The Date the docs example was taken at: Server1 reported two seconds earlier.
+EXAMPLE_NOW = 1653015044.0
+CPU = "sensor.server1_cpu_usage"
+ONLINE = "binary_sensor.server1_online"
+TOTAL = "sensor.127_0_0_1_servers"
+
+# Routes whose requests the tests count.
+DETAILS = "/api/v1/server/details"
+SERVER = "/api/v1/server"
+SERVICE = "/api/v1/service"
+STREAM = "/api/v1/ws/server"
+
+
+def load_fixture_json(name: str) -> Any:
+    """A JSON file from tests/fixtures."""
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+class Clock:
+    """The dashboard's wall clock, set by tests."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def start_dashboard(clock: Clock, flavor: str = "v0", **kwargs: Any) -> FakeDashboard:
+    """A started fake dashboard of the given line, serving the docs example's servers.
+
+    v0 reads the raw ``TOKEN``, v2 the personal ``V2_TOKEN``, v1 the login ``USERNAME`` and
+    ``PASSWORD``. v1/v2 have server groups instead of tags; Server1 is in two.
+    """
+    fake = FakeDashboard(
+        token=V2_TOKEN if flavor == "v2" else TOKEN,
+        clock=clock,
+        flavor=flavor,
+        username=USERNAME,
+        password=PASSWORD,
+        **kwargs,
+    )
+    fake.load_v0_example(load_fixture_json("v0_details_example.json"))
+    if flavor != "v0":
+        fake.groups = {"Tag1": [1], "Edge": [1], "Tag2": [2], "Empty": []}
+    await fake.start()
+    return fake
+
+
+def entry_data(fake: FakeDashboard) -> dict[str, Any]:
+    """A config entry's data for the fake, as the config flow stores it for its line."""
+    data: dict[str, Any] = {"url": fake.url, "verify_ssl": True, "flavor": fake.flavor}
+    if fake.flavor == "v1":
+        data |= {"token": "", "username": USERNAME, "password": PASSWORD}
+    else:
+        data["token"] = next(iter(fake.tokens))
+    return data
+
+
+# --- service monitors and traffic cycles (v1/v2) -------------------------------------------
+
+GIB = 1024**3
+CYCLE_START = EXAMPLE_NOW - 10 * 86400
+CYCLE_END = EXAMPLE_NOW + 20 * 86400
+
+
+def add_services(fake: FakeDashboard) -> None:
+    """Two service monitors and two traffic rules, one of them without a quota."""
+    fake.services = {
+        3: FakeService(name="Blog HTTPS", current_up=30, total_up=8600, total_down=40),
+        7: FakeService(
+            name="Office ping",
+            current_up=26,
+            current_down=4,
+            total_up=900,
+            total_down=100,
+            delay=[12.0] * 29 + [18.25],
+        ),
+    }
+    fake.cycles = {
+        1: FakeCycle(
+            name="Monthly 1 TB",
+            start=CYCLE_START,
+            end=CYCLE_END,
+            max=1024 * GIB,
+            transfer={1: 256 * GIB, 2: 768 * GIB},
+        ),
+        # A rule with only a lower bound has no quota to show.
+        2: FakeCycle(
+            name="Keep-alive", start=CYCLE_START, end=CYCLE_END, min=GIB, transfer={1: GIB}
+        ),
+    }
+
+
+# --- waiting and logs ----------------------------------------------------------------------
+
+
+async def wait_for(predicate: Callable[[], bool], limit: float = 10.0) -> float:
+    """Wait (real time) until ``predicate`` holds; return how long it took."""
+    start = time.monotonic()
+    while not predicate():
+        if time.monotonic() - start > limit:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - start
+
+
+def logged(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    """The integration's messages of exactly this level."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == level and record.name.startswith("custom_components.nezha")
+    ]
+
+
+def logged_problems(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The integration's warnings and errors."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and record.name.startswith("custom_components.nezha")
+    ]
+
+
+# --- answers captured from real dashboards --------------------------------------------------
+
+# The captures live in ``shared/reference/real-samples`` beside the project (their README gives
+# the format): one JSON file per request, REST or websocket.
+SAMPLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "real-samples"
 
 # The dashboard line of each top-level folder.
 LINES = {"v0.20.13": "v0", "v1.14.14": "v1", "v2.3.7": "v2"}
@@ -206,12 +364,3 @@ def go_time(text: str) -> datetime | None:
     micro = (fraction or "")[:6].ljust(6, "0")
     offset = "+00:00" if zone == "Z" else zone
     return datetime.fromisoformat(f"{clock}.{micro}{offset}").astimezone(UTC)
-
-
-async def wait_for(predicate: Callable[[], bool], limit: float = 10.0) -> None:
-    """Wait (real time) until ``predicate`` holds."""
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)

@@ -7,7 +7,7 @@ let another exception (or a wrongly typed value) reach Home Assistant.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 import dataclasses
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -31,6 +31,7 @@ from custom_components.nezha.api import (
     Server,
     ServerHost,
     ServerStatus,
+    ServiceStatus,
     Temperature,
     client as client_module,
     models,
@@ -40,8 +41,7 @@ from custom_components.nezha.api import (
 )
 from custom_components.nezha.api.parse import dashboard_time
 from fake_dashboard import FakeDashboard
-
-from .conftest import TOKEN
+from tests.helpers import TOKEN
 
 FUZZ = settings(max_examples=200, deadline=None)
 
@@ -376,12 +376,6 @@ def test_models_checked_by_fuzz() -> None:
 # --- through the real client over HTTP -----------------------------------------------------
 
 
-@pytest.fixture
-async def session() -> AsyncGenerator[ClientSession]:
-    async with ClientSession() as client_session:
-        yield client_session
-
-
 def _serve(dashboard: FakeDashboard, body: bytes, status: int = 200) -> None:
     async def hook(request: web.Request) -> web.Response:
         return web.Response(body=body, status=status, content_type="application/json")
@@ -526,29 +520,6 @@ def test_v1v2_services(data: Any) -> None:
                 assert percent is None or 0 <= percent <= 100
 
 
-@pytest.mark.parametrize(
-    ("version", "flavor"),
-    [
-        ("v1.14.14", DashboardFlavor.V1),
-        ("2.3.7", DashboardFlavor.V2),
-        ("9" * 5000, DashboardFlavor.V1),
-        ("\u0662.0", DashboardFlavor.V1),
-        ("", DashboardFlavor.V1),
-    ],
-)
-async def test_hostile_version_in_setting(
-    session: ClientSession, dashboard: FakeDashboard, version: str, flavor: DashboardFlavor
-) -> None:
-    """Flavor detection reads a version string from an unauthenticated route: never a crash."""
-
-    async def setting(request: web.Request) -> web.Response:
-        return web.json_response({"success": True, "data": {"version": version}})
-
-    dashboard.hook = setting
-    client = NezhaClient(session, dashboard.url, "not-a-personal-token")
-    assert await client.async_detect_flavor() is flavor
-
-
 _urlish = st.text(max_size=40) | st.builds(
     lambda scheme, user, host, port, path: f"{scheme}://{user}{host}{port}{path}",
     st.sampled_from(["http", "https", "HTTP", "ftp", "javascript", ""]),
@@ -575,3 +546,93 @@ def test_normalize_url(url: str) -> None:
     assert not parsed.query_string
     assert not parsed.fragment
     assert normalize_url(normalized) == normalized
+
+
+# --- services, without the envelope ------------------------------------------------------
+
+_small_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4)
+    ),
+    max_leaves=16,
+)
+_key_texts = st.sampled_from(["1", "2", "42", "0", "-1", "x", "\uff10"])
+_service_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        key: _small_json | st.integers(min_value=0, max_value=2**64 - 1)
+        for key in ("service_name", "current_up", "current_down", "total_up", "total_down")
+    }
+    | {"delay": st.lists(st.floats(min_value=0, max_value=1e6) | _small_json, max_size=30)},
+)
+_cycle_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": _small_json,
+        "from": st.sampled_from(["2026-11-01T00:00:00+08:00", "0001-01-01T00:00:00Z"])
+        | _small_json,
+        "to": _small_json,
+        "max": st.integers(min_value=0, max_value=2**64 - 1) | _small_json,
+        "min": _small_json,
+        "server_name": st.dictionaries(_key_texts, _small_json, max_size=3),
+        "transfer": st.dictionaries(
+            _key_texts, st.integers(min_value=0, max_value=2**64 - 1), max_size=3
+        ),
+        "next_update": st.dictionaries(_key_texts, _small_json, max_size=3),
+    },
+)
+_services_data = _small_json | st.fixed_dictionaries(
+    {},
+    optional={
+        "services": st.dictionaries(_key_texts, _service_fields | _small_json, max_size=3),
+        "cycle_transfer_stats": st.dictionaries(
+            _key_texts, _cycle_fields | _small_json, max_size=3
+        ),
+    },
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_services_data)
+def test_v1v2_services_figures_in_range(data: object) -> None:
+    """Straight at the services parser, with figures near real ones: any JSON gives a
+    well-typed snapshot (counts not negative, shares within 0-100 %) or the client's error."""
+    try:
+        snapshot = v1v2.parse_services(data)
+    except NezhaError:
+        return
+    for service_id, service in snapshot.services.items():
+        assert type(service_id) is int
+        assert service_id > 0
+        assert type(service.name) is str
+        assert service.name
+        for count in (
+            service.current_up,
+            service.current_down,
+            service.total_up,
+            service.total_down,
+        ):
+            assert type(count) is int
+            assert count >= 0
+        assert service.latency_today is None or type(service.latency_today) is float
+        assert service.status in ServiceStatus
+        for share in (service.availability, service.current_percent):
+            assert share is None or 0 <= share <= 100
+    for rule_id, cycle in snapshot.cycles.items():
+        assert type(rule_id) is int
+        assert rule_id > 0
+        assert type(cycle.quota) is int
+        assert type(cycle.minimum) is int
+        for when in (cycle.start, cycle.end):
+            assert when is None or type(when) is datetime
+            assert when is None or when.tzinfo is not None
+        for server_id, usage in cycle.usage.items():
+            assert type(server_id) is int
+            assert server_id > 0
+            assert type(usage.transfer) is int
+            assert type(usage.server_name) is str
