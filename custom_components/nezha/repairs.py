@@ -16,9 +16,27 @@ from .const import DOMAIN
 if TYPE_CHECKING:
     from .coordinator import NezhaConfigEntry
 
-# The dashboard's clock is off; the chosen tags are gone; a v2 token cannot read services.
-type Issue = Literal["clock_skew", "tags_not_found", "service_scope"]
-ISSUES: tuple[Issue, ...] = ("clock_skew", "tags_not_found", "service_scope")
+# The dashboard's clock is off; the chosen tags are gone; a v2 token cannot read services, or
+# scheduled tasks, or manage the notification channel; the dashboard cannot reach Home
+# Assistant (it refuses private addresses, or its test message failed).
+type Issue = Literal[
+    "clock_skew",
+    "tags_not_found",
+    "service_scope",
+    "cron_scope",
+    "alerts_scope",
+    "alerts_need_external_url",
+    "alerts_not_delivered",
+]
+ISSUES: tuple[Issue, ...] = (
+    "clock_skew",
+    "tags_not_found",
+    "service_scope",
+    "cron_scope",
+    "alerts_scope",
+    "alerts_need_external_url",
+    "alerts_not_delivered",
+)
 
 
 def _issue_id(entry: NezhaConfigEntry, issue: Issue) -> str:
