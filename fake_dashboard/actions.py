@@ -182,6 +182,8 @@ class Delivery:
     # time.monotonic() when the answer came back.
     answered_at: float = 0.0
     body: str = ""
+    # time.monotonic() when the dashboard started to send.
+    sent_at: float = 0.0
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
@@ -248,6 +250,12 @@ class ActionsMixin:
         self._run_tasks.add(task)
         task.add_done_callback(self._run_tasks.discard)
         return self._json({"success": True})
+
+    async def stop_actions(self: FakeDashboard) -> None:
+        """Forget runs still waiting for their result (the dashboard stops)."""
+        for task in list(self._run_tasks):
+            task.cancel()
+        await asyncio.gather(*self._run_tasks, return_exceptions=True)
 
     async def _finish_run(self: FakeDashboard, cron_id: int) -> None:
         """The agents report the run's result a moment later."""
@@ -412,10 +420,13 @@ class ActionsMixin:
         message: str,
         server: FakeServer | None,
     ) -> Delivery:
+        sent_at = time.monotonic()
         body = self._render(channel.request_body, message, server)
         address, refusal = self._target(channel.url)
         if address is None:
-            delivery = Delivery(channel_id, channel.url, None, refusal, time.monotonic(), body)
+            delivery = Delivery(
+                channel_id, channel.url, None, refusal, time.monotonic(), body, sent_at
+            )
             self.deliveries.append(delivery)
             return delivery
         headers = {"Content-Type": "application/json"}
@@ -436,9 +447,13 @@ class ActionsMixin:
                 await response.read()
                 status = response.status
         except aiohttp.ClientError as err:
-            delivery = Delivery(channel_id, channel.url, None, str(err), time.monotonic(), body)
+            delivery = Delivery(
+                channel_id, channel.url, None, str(err), time.monotonic(), body, sent_at
+            )
         else:
             error = "" if 200 <= status < 300 else f"{status}@{status} {response.reason}"
-            delivery = Delivery(channel_id, channel.url, status, error, time.monotonic(), body)
+            delivery = Delivery(
+                channel_id, channel.url, status, error, time.monotonic(), body, sent_at
+            )
         self.deliveries.append(delivery)
         return delivery

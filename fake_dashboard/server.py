@@ -657,6 +657,7 @@ class FakeDashboard(ActionsMixin):
         """Shut everything down."""
         self._stopping = True
         try:
+            await self.stop_actions()
             await self.drop_streams()
             if self._runner is not None:
                 await self._runner.cleanup()
