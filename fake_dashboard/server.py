@@ -51,6 +51,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .actions import ActionsMixin
+
 GO_ZERO_TIME = -62135596800
 FORBIDDEN = {"code": 403, "message": "访问此接口需要认证"}
 NOT_FOUND_PAGE = (
@@ -443,7 +445,7 @@ def make_server(
     return server
 
 
-class FakeDashboard:
+class FakeDashboard(ActionsMixin):
     """A v0 Nezha dashboard on loopback that tests can inspect and break."""
 
     def __init__(
@@ -457,13 +459,17 @@ class FakeDashboard:
         username: str = "admin",
         password: str = "admin-password",
         jwt_lifetime: float = 3600.0,
+        version: str | None = None,
     ) -> None:
         """Create an empty dashboard; ``prefix`` mounts it under a sub-path.
 
         ``flavor`` "v1"/"v2" serves the current API instead of v0; on v2 ``token`` is a
-        personal token with every read scope (add others to ``personal_tokens``).
+        personal token with every read scope (add others to ``personal_tokens``). ``version``
+        stands in for another release of the line (e.g. "2.0.13").
         """
         self.flavor = flavor
+        self.version = version or (V1_VERSION if flavor == "v1" else V2_VERSION)
+        self.init_actions()
         self.tokens: set[str] = {token}
         self.personal_tokens: dict[str, PersonalToken] = (
             {token: PersonalToken()} if flavor == "v2" else {}
@@ -619,6 +625,7 @@ class FakeDashboard:
         app.router.add_get(f"{api}/server-group", self._server_group)
         app.router.add_get(f"{api}/ws/server", self._stream)
         app.router.add_get(f"{api}/service", self._service)
+        self.add_actions_routes(app, api)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -650,6 +657,7 @@ class FakeDashboard:
         """Shut everything down."""
         self._stopping = True
         try:
+            await self.stop_actions()
             await self.drop_streams()
             if self._runner is not None:
                 await self._runner.cleanup()
@@ -669,7 +677,8 @@ class FakeDashboard:
             return response
         try:
             response = await handler(request)
-        except web.HTTPNotFound:
+        except web.HTTPNotFound, web.HTTPMethodNotAllowed:
+            # The dashboard's router answers a wrong method like an unknown path.
             if self.flavor == "v0":
                 response = web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
             else:
@@ -785,11 +794,11 @@ class FakeDashboard:
 
     async def _setting(self, request: web.Request) -> web.Response:
         # Guests (a personal token too) are not told the version or the templates.
-        config: dict[str, Any] = {"language": "zh-CN", "site_name": "哪吒监控"}
+        config: dict[str, Any] = {"language": self.language, "site_name": "哪吒监控"}
         data: dict[str, Any] = {"config": config}
         if self._logged_in(request):
             config |= {"user_template": "user-dist", "admin_template": "admin-dist"}
-            data["version"] = V1_VERSION if self.flavor == "v1" else V2_VERSION
+            data["version"] = self.version
             data["frontend_templates"] = FRONTEND_TEMPLATES
         # No omitempty on these.
         config |= {"ip_change_notification_group_id": 0, "cover": 0}

@@ -157,10 +157,10 @@ def _flow_section(class_name: str) -> str:
     return "options" if "Options" in class_name else "config"
 
 
-def _flow_errors() -> set[str]:
-    """The error keys the config flow can show: its error table and literal assignments."""
+def _flow_errors(tree: ast.AST | None = None) -> set[str]:
+    """The error keys the flows can show: the error table and literal assignments."""
     keys: set[str] = set()
-    for node in ast.walk(FLOW):
+    for node in ast.walk(FLOW if tree is None else tree):
         if isinstance(node, ast.AnnAssign | ast.Assign):
             targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
             if any(isinstance(target, ast.Name) and target.id == "_ERRORS" for target in targets):
@@ -222,12 +222,20 @@ def test_keys_used_in_code_exist(language: str) -> None:
         wanted = ("message",) if section == "exceptions" else ("title", "description")
         for leaf in wanted:
             assert f"{section}.{key}.{leaf}" in strings
-    errors = _flow_errors()
+    # The options flow's errors are translated under "options", the config flow's under "config".
+    options = next(
+        node
+        for node in FLOW.body
+        if isinstance(node, ast.ClassDef) and node.name == "NezhaOptionsFlow"
+    )
+    errors = _flow_errors(ast.Module([node for node in FLOW.body if node is not options], []))
     assert {"unknown", "invalid_auth", "login_required", "missing_scope", "token_required"} <= (
         errors
     )
     for key in errors:
         assert f"config.error.{key}" in strings, key
+    for key in _flow_errors(options):
+        assert f"options.error.{key}" in strings, key
     for reason in _flow_aborts():
         assert f"config.abort.{reason}" in strings, reason
     forms = list(_forms())
@@ -256,7 +264,7 @@ def test_placeholders_the_code_passes(language: str) -> None:
         )
         for key in _dict_keys(node.value, module) or set()
     }
-    assert entity_placeholders == {"rule"}
+    assert entity_placeholders == {"rule", "task"}
     assert _used(strings, "entity.") <= entity_placeholders
 
 

@@ -835,7 +835,11 @@ def _exempt_rule_problems(rule: str, manifest: dict[str, Any], component: Path) 
             return [f"{rule} exempt although the manifest has requirements"]
         case "action-setup" | "docs-actions" | "action-exceptions" if (
             component / "services.yaml"
-        ).is_file() or "async_register" in source:
+        ).is_file() or any(
+            # Service actions (a webhook's async_register is none).
+            call in source
+            for call in ("services.async_register", "async_register_entity_service")
+        ):
             return [f"{rule} exempt although the integration registers actions"]
         case "docs-triggers" if any(
             (component / name).is_file()

@@ -19,18 +19,25 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
+from . import alerts
 from .api import DashboardFlavor, NezhaClient
 from .const import CONF_FLAVOR, LOGGER, MANUFACTURER
 from .coordinator import (
     NezhaConfigEntry,
+    NezhaCronCoordinator,
     NezhaDataUpdateCoordinator,
     NezhaRuntimeData,
     NezhaServicesCoordinator,
 )
-from .identifiers import dashboard_device, server_of, service_of
+from .identifiers import cron_of, dashboard_device, server_of, service_of
 from .repairs import async_clear_issues
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:
@@ -89,6 +96,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
             services.async_add_listener(lambda: _async_sync_service_devices(hass, entry))
         )
 
+    if client.supports_cron:
+        cron = NezhaCronCoordinator(hass, entry, client)
+        # Like services: extra, so a failure here must not keep the servers from loading.
+        await cron.async_refresh()
+        entry.runtime_data.cron = cron
+        entry.async_on_unload(cron.async_add_listener(lambda: _async_sync_cron(hass, entry)))
+    if client.supports_alerts and alerts.wanted(entry):
+        manager = alerts.NezhaAlerts(hass, entry, client)
+        entry.runtime_data.alerts = manager
+        entry.async_on_unload(manager.async_stop)
+        await manager.async_start()
+    elif client.supports_alerts:
+        await alerts.async_disable(hass, entry, client)
+
     _async_sync_devices(hass, entry)
     entry.async_on_unload(coordinator.async_add_listener(lambda: _async_sync_devices(hass, entry)))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -141,6 +162,19 @@ def _async_sync_service_devices(hass: HomeAssistant, entry: NezhaConfigEntry) ->
             registry.async_update_device(device.id, name=service.name)
 
 
+@callback
+def _async_sync_cron(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
+    """Drop the entities of scheduled tasks that left the dashboard."""
+    cron = entry.runtime_data.cron
+    if cron is None or not cron.last_update_success:
+        return
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        task_id = cron_of(entry.entry_id, entity.unique_id)
+        if task_id is not None and task_id not in cron.data:
+            registry.async_remove(entity.entity_id)
+
+
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: NezhaConfigEntry, device: dr.AnyDeviceEntry
 ) -> bool:
@@ -159,3 +193,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bo
     """Unload a config entry."""
     async_clear_issues(hass, entry)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
+    """The entry is deleted: its notification channel leaves the dashboard too."""
+    await alerts.async_remove(hass, entry)

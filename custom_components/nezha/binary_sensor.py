@@ -13,10 +13,17 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import ServiceStatus
+from .api import CronTask, ServiceStatus
 from .budget import fit_budget
-from .coordinator import NezhaConfigEntry
-from .entity import NezhaEntity, NezhaServerEntity, NezhaServiceEntity, async_add_chunked
+from .coordinator import NezhaConfigEntry, NezhaCronCoordinator
+from .cron import async_add_cron_entities
+from .entity import (
+    NezhaCronEntity,
+    NezhaEntity,
+    NezhaServerEntity,
+    NezhaServiceEntity,
+    async_add_chunked,
+)
 
 # One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
@@ -33,13 +40,24 @@ SERVICE_UP = BinarySensorEntityDescription(
     device_class=BinarySensorDeviceClass.CONNECTIVITY,
 )
 
+TASK_FAILED = BinarySensorEntityDescription(
+    key="last_run_failed",
+    translation_key="task_failed",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+)
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NezhaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up one online sensor per server and one "up" sensor per service monitor."""
+    """Set up the online, service "up" and task "last run failed" sensors."""
+
+    def _make_task(cron: NezhaCronCoordinator, task: CronTask) -> list[NezhaTaskFailedSensor]:
+        return [NezhaTaskFailedSensor(cron, task, TASK_FAILED)]
+
+    async_add_cron_entities(entry, async_add_entities, _make_task)
     coordinator = entry.runtime_data.coordinator
     servers_added: set[int] = set()
 
@@ -127,3 +145,13 @@ class NezhaServiceUpSensor(NezhaServiceEntity, BinarySensorEntity):
         if status is ServiceStatus.NO_DATA:
             return None
         return status is not ServiceStatus.DOWN
+
+
+class NezhaTaskFailedSensor(NezhaCronEntity, BinarySensorEntity):
+    """On when the task's last run failed on a server; unknown before its first run."""
+
+    @property
+    def is_on(self) -> bool | None:
+        """The dashboard's result of the last run."""
+        succeeded = self.task.last_succeeded
+        return None if succeeded is None else not succeeded

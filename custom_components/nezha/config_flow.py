@@ -28,6 +28,7 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -38,6 +39,7 @@ from homeassistant.helpers.selector import (
 import probatio as vol
 from yarl import URL
 
+from .alerts import async_refuses_private, has_url
 from .api import (
     DashboardFlavor,
     DashboardSnapshot,
@@ -53,6 +55,8 @@ from .api import (
     normalize_url,
 )
 from .const import (
+    CONF_ALERT_GROUPS,
+    CONF_ALERTS,
     CONF_FLAVOR,
     CONF_FULL_DETAIL,
     CONF_ONLINE_THRESHOLD,
@@ -326,14 +330,52 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
     """Online threshold, tags and full detail; saving reloads the entry."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the options; tags are those the dashboard reports, plus any chosen before."""
-        if user_input is not None:
-            return self.async_create_entry(data=user_input)
+        """Show the options; tags are those the dashboard reports, plus any chosen before.
 
+        On v1/v2 also the alerts: whether to receive them, and from which notification
+        groups. A dashboard that refuses private addresses (v2.1.0+) needs a public URL of
+        Home Assistant: without one, turning alerts on is explained instead of saved.
+        """
         entry: NezhaConfigEntry = self.config_entry
+        runtime = getattr(entry, "runtime_data", None)
+        client: NezhaClient | None = runtime.client if runtime is not None else None
+        errors: dict[str, str] = {}
+        groups: dict[str, str] = {}
+        if client is not None and client.supports_alerts:
+            try:
+                groups = {
+                    str(group.id): group.name
+                    for group in (await client.async_get_notification_groups()).values()
+                }
+            except NezhaMissingScopeError:
+                errors["base"] = "alerts_scope"
+            except NezhaError:
+                errors["base"] = "cannot_connect"
+        if user_input is not None:
+            if not user_input.get(CONF_ALERTS):
+                # Nothing to check: the other options never needed the dashboard.
+                return self.async_create_entry(data=user_input)
+            if client is not None and not errors:
+                try:
+                    public = await async_refuses_private(client)
+                except NezhaError:
+                    errors["base"] = "cannot_connect"
+                else:
+                    if not has_url(self.hass, public=public):
+                        errors["base"] = "alerts_need_external_url"
+            if not errors:
+                return self.async_create_entry(data=user_input)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self._schema(entry, groups, client is not None and client.supports_alerts),
+            errors=errors,
+        )
+
+    @staticmethod
+    def _schema(entry: NezhaConfigEntry, groups: dict[str, str], alerts: bool) -> vol.Schema:
+        runtime = getattr(entry, "runtime_data", None)
         chosen: list[str] = entry.options.get(CONF_TAGS, [])
         detailed: list[str] = entry.options.get(CONF_FULL_DETAIL, [])
-        runtime = getattr(entry, "runtime_data", None)
         reported = runtime.coordinator.dashboard_tags if runtime is not None else frozenset()
         tags = sorted(reported | set(chosen) | set(detailed))
 
@@ -358,4 +400,19 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
                         options=tags, multiple=True, mode=SelectSelectorMode.LIST, sort=True
                     )
                 )
-        return self.async_show_form(step_id="init", data_schema=vol.Schema(schema))
+        if alerts:
+            schema[vol.Required(CONF_ALERTS, default=entry.options.get(CONF_ALERTS, False))] = bool
+            picked: list[str] = entry.options.get(CONF_ALERT_GROUPS, [])
+            # Groups deleted on the dashboard stay listed while chosen, so saving keeps them.
+            names = groups | {group: f"#{group}" for group in picked if group not in groups}
+            schema[vol.Optional(CONF_ALERT_GROUPS, default=picked)] = SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        SelectOptionDict(value=value, label=label) for value, label in names.items()
+                    ],
+                    multiple=True,
+                    mode=SelectSelectorMode.LIST,
+                    sort=True,
+                )
+            )
+        return vol.Schema(schema)

@@ -30,3 +30,14 @@ SERVICES_SCAN_INTERVAL: Final = timedelta(seconds=60)
 DEFAULT_ONLINE_THRESHOLD: Final = 30
 MIN_ONLINE_THRESHOLD: Final = 10
 MAX_ONLINE_THRESHOLD: Final = 3600
+
+# Scheduled tasks change rarely and their runs take a while: once a minute, like services,
+# and once more shortly after a task is run by hand.
+CRON_SCAN_INTERVAL: Final = timedelta(seconds=60)
+CRON_CHECK_AFTER_RUN: Final = 5.0
+
+# Alerts as events (off by default): the notification groups to join, and where the webhook,
+# its secret and the dashboard's channel are kept (entry data, absent until first enabled).
+CONF_ALERTS: Final = "alerts"
+CONF_ALERT_GROUPS: Final = "alert_groups"
+DATA_ALERTS: Final = "alerts"

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import override
+from typing import TYPE_CHECKING, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from .api import (
+    CronTask,
     DashboardSnapshot,
     NezhaAuthError,
     NezhaClient,
@@ -33,6 +35,8 @@ from .const import (
     CONF_FULL_DETAIL,
     CONF_ONLINE_THRESHOLD,
     CONF_TAGS,
+    CRON_CHECK_AFTER_RUN,
+    CRON_SCAN_INTERVAL,
     DEFAULT_ONLINE_THRESHOLD,
     DOMAIN,
     LOGGER,
@@ -40,6 +44,9 @@ from .const import (
     SERVICES_SCAN_INTERVAL,
 )
 from .repairs import async_set_issue
+
+if TYPE_CHECKING:
+    from .alerts import NezhaAlerts
 
 type NezhaConfigEntry = ConfigEntry[NezhaRuntimeData]
 
@@ -53,6 +60,10 @@ class NezhaRuntimeData:
     dashboard_device_id: str
     # Service monitors and traffic cycles (v1/v2); None on v0, which has no such overview.
     services: NezhaServicesCoordinator | None = None
+    # Scheduled tasks (v1/v2); None on v0.
+    cron: NezhaCronCoordinator | None = None
+    # The dashboard's alerts as events, when the option is on (v1/v2).
+    alerts: NezhaAlerts | None = None
     # Server names by id when devices were last synchronised with the dashboard.
     device_names: dict[int, str] = field(default_factory=dict)
 
@@ -251,3 +262,45 @@ class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
             raise _update_failed(err) from err
         async_set_issue(self.hass, self.config_entry, "service_scope", False)
         return snapshot
+
+
+class NezhaCronCoordinator(DataUpdateCoordinator[dict[int, CronTask]]):
+    """Scheduled tasks by id: one request a minute, and one shortly after a run by hand."""
+
+    config_entry: NezhaConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, config_entry: NezhaConfigEntry, client: NezhaClient
+    ) -> None:
+        """Poll ``/api/v1/cron`` every ``CRON_SCAN_INTERVAL``."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=f"{DOMAIN} scheduled tasks",
+            update_interval=CRON_SCAN_INTERVAL,
+        )
+        self.client = client
+
+    @override
+    async def _async_update_data(self) -> dict[int, CronTask]:
+        """Fetch tasks; a token without the scope shows a repair, not an error."""
+        try:
+            tasks = await self.client.async_get_cron()
+        except NezhaMissingScopeError:
+            async_set_issue(self.hass, self.config_entry, "cron_scope", True)
+            return {}
+        except NezhaError as err:
+            raise _update_failed(err) from err
+        async_set_issue(self.hass, self.config_entry, "cron_scope", False)
+        return tasks
+
+    @callback
+    def async_check_soon(self) -> None:
+        """Read the tasks again once a run by hand has had time to report its result."""
+        self.config_entry.async_on_unload(
+            async_call_later(self.hass, CRON_CHECK_AFTER_RUN, self._async_check)
+        )
+
+    async def _async_check(self, _now: object) -> None:
+        await self.async_refresh()

@@ -19,6 +19,9 @@ TO_REDACT = {
     "ipv4",
     "ipv6",
     "name",
+    # Alerts: whoever knows these could fire events in Home Assistant.
+    "secret",
+    "webhook_id",
     "server_name",
     "title",
     "unique_id",
@@ -50,6 +53,19 @@ async def async_get_config_entry_diagnostics(
             "stream_connected": coordinator.stream_connected,
             "servers": [asdict(server) for server in snapshot.servers.values()],
             "services": service_data,
+            "scheduled_tasks": None
+            if (cron := entry.runtime_data.cron) is None or cron.data is None
+            else {
+                "last_update_success": cron.last_update_success,
+                "tasks": [asdict(task) for task in cron.data.values()],
+            },
+            "alerts": None
+            if (alerts := entry.runtime_data.alerts) is None
+            else {
+                "language": alerts.language,
+                "received": alerts.received,
+                "refused": alerts.refused,
+            },
         },
         TO_REDACT,
     )

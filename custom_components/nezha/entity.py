@@ -19,10 +19,16 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
 
-from .api import CycleUsage, Server, Service, TrafficCycle
+from .api import CronTask, CycleUsage, Server, Service, TrafficCycle
 from .const import MANUFACTURER
-from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator, NezhaServicesCoordinator
+from .coordinator import (
+    NezhaConfigEntry,
+    NezhaCronCoordinator,
+    NezhaDataUpdateCoordinator,
+    NezhaServicesCoordinator,
+)
 from .identifiers import (
+    cron_unique_id,
     cycle_unique_id,
     dashboard_device,
     dashboard_unique_id,
@@ -250,3 +256,31 @@ async def async_add_chunked(
     for start in range(0, len(entities), ADD_CHUNK):
         async_add_entities(entities[start : start + ADD_CHUNK])
         await asyncio.sleep(0)
+
+
+class NezhaCronEntity(NezhaEntity[NezhaCronCoordinator]):
+    """An entity of one scheduled task, on the dashboard's device; the task's name in its own."""
+
+    def __init__(
+        self, coordinator: NezhaCronCoordinator, task: CronTask, description: EntityDescription
+    ) -> None:
+        """Attach the entity to the dashboard device."""
+        entry_id = coordinator.config_entry.entry_id
+        super().__init__(
+            coordinator,
+            description,
+            cron_unique_id(entry_id, task.id, description.key),
+            DeviceInfo(identifiers={dashboard_device(entry_id)}),
+        )
+        self.task_id = task.id
+        self._attr_translation_placeholders = {"task": task.name}
+
+    @property
+    def task(self) -> CronTask:
+        """This entity's task; only called while available."""
+        return self.coordinator.data[self.task_id]
+
+    @property
+    def available(self) -> bool:
+        """Available while the dashboard answers and still lists the task."""
+        return super().available and self.task_id in self.coordinator.data

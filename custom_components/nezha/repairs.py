@@ -16,10 +16,30 @@ from .const import DOMAIN
 if TYPE_CHECKING:
     from .coordinator import NezhaConfigEntry
 
-# The dashboard's clock is off; the chosen tags are gone; a v2 token cannot read services;
-# the dashboard has more entities than Home Assistant enables per entry.
-type Issue = Literal["clock_skew", "tags_not_found", "service_scope", "entity_cap"]
-ISSUES: tuple[Issue, ...] = ("clock_skew", "tags_not_found", "service_scope", "entity_cap")
+# The dashboard's clock is off; the chosen tags are gone; a v2 token cannot read services, or
+# scheduled tasks, or manage the notification channel; the dashboard cannot reach Home
+# Assistant (it refuses private addresses, or its test message failed); the dashboard has more
+# entities than Home Assistant enables per entry.
+type Issue = Literal[
+    "clock_skew",
+    "tags_not_found",
+    "service_scope",
+    "entity_cap",
+    "cron_scope",
+    "alerts_scope",
+    "alerts_need_external_url",
+    "alerts_not_delivered",
+]
+ISSUES: tuple[Issue, ...] = (
+    "clock_skew",
+    "tags_not_found",
+    "service_scope",
+    "entity_cap",
+    "cron_scope",
+    "alerts_scope",
+    "alerts_need_external_url",
+    "alerts_not_delivered",
+)
 
 
 def _issue_id(entry: NezhaConfigEntry, issue: Issue) -> str:

@@ -31,11 +31,21 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .api import CycleUsage, DashboardSnapshot, Server, Service, ServiceStatus, TrafficCycle
+from .api import (
+    CronTask,
+    CycleUsage,
+    DashboardSnapshot,
+    Server,
+    Service,
+    ServiceStatus,
+    TrafficCycle,
+)
 from .budget import fit_budget
 from .const import DOMAIN
-from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator
+from .coordinator import NezhaConfigEntry, NezhaCronCoordinator, NezhaDataUpdateCoordinator
+from .cron import async_add_cron_entities
 from .entity import (
+    NezhaCronEntity,
     NezhaCycleEntity,
     NezhaDashboardEntity,
     NezhaDescriptionMixin,
@@ -455,7 +465,10 @@ async def async_setup_entry(
     entry: NezhaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up the sensors of the dashboard, of every server, service monitor and cycle."""
+    """Set up the sensors of the dashboard, of every server, service monitor, cycle and task."""
+    async_add_cron_entities(
+        entry, async_add_entities, lambda cron, task: [NezhaTaskLastRunSensor(cron, task)]
+    )
     coordinator = entry.runtime_data.coordinator
     async_add_entities(
         NezhaDashboardSensor(coordinator, description) for description in DASHBOARD_SENSORS
@@ -647,3 +660,23 @@ class NezhaCycleSensor(NezhaCycleEntity, SensorEntity):
         if self.entity_description.state_class is not SensorStateClass.TOTAL:
             return None
         return self.cycle.start
+
+
+TASK_LAST_RUN = SensorEntityDescription(
+    key="last_run",
+    translation_key="task_last_run",
+    device_class=SensorDeviceClass.TIMESTAMP,
+)
+
+
+class NezhaTaskLastRunSensor(NezhaCronEntity, SensorEntity):
+    """When the task last ran (by schedule, alert or hand); unknown before its first run."""
+
+    def __init__(self, coordinator: NezhaCronCoordinator, task: CronTask) -> None:
+        """One per task."""
+        super().__init__(coordinator, task, TASK_LAST_RUN)
+
+    @property
+    def native_value(self) -> datetime | None:
+        """The dashboard's time of the last run."""
+        return self.task.last_executed_at

@@ -15,9 +15,13 @@ from .errors import (
     NezhaTokenExpiredError,
 )
 from .models import (
+    CronTask,
     CycleUsage,
     DashboardFlavor,
+    DashboardSetting,
     DashboardSnapshot,
+    NotificationChannel,
+    NotificationGroup,
     Server,
     ServerHost,
     ServerStatus,
@@ -29,8 +33,10 @@ from .models import (
 )
 
 __all__ = [
+    "CronTask",
     "CycleUsage",
     "DashboardFlavor",
+    "DashboardSetting",
     "DashboardSnapshot",
     "NezhaAuthError",
     "NezhaClient",
@@ -44,6 +50,8 @@ __all__ = [
     "NezhaSSLError",
     "NezhaTimeoutError",
     "NezhaTokenExpiredError",
+    "NotificationChannel",
+    "NotificationGroup",
     "Server",
     "ServerHost",
     "ServerStatus",

@@ -47,7 +47,7 @@ class Transport(Protocol):
         params: Mapping[str, str] | None = None,
         *,
         method: str = "GET",
-        json_body: Mapping[str, str] | None = None,
+        json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> Answer:
         """Send one request with exactly these headers."""

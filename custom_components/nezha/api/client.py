@@ -17,7 +17,7 @@ import logging
 import random
 import re
 import time
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
 import orjson
@@ -38,7 +38,16 @@ from .errors import (
     NezhaTimeoutError,
     NezhaTokenExpiredError,
 )
-from .models import DashboardFlavor, DashboardSnapshot, Server, ServicesSnapshot
+from .models import (
+    CronTask,
+    DashboardFlavor,
+    DashboardSetting,
+    DashboardSnapshot,
+    NotificationChannel,
+    NotificationGroup,
+    Server,
+    ServicesSnapshot,
+)
 from .parse import HostCache, dashboard_time
 from .stream import FrameGate, Watch
 
@@ -55,6 +64,10 @@ SERVER_PATH: Final = "/api/v1/server"
 SERVER_GROUP_PATH: Final = "/api/v1/server-group"
 STREAM_PATH: Final = "/api/v1/ws/server"
 SERVICE_PATH: Final = "/api/v1/service"
+CRON_PATH: Final = "/api/v1/cron"
+NOTIFICATION_PATH: Final = "/api/v1/notification"
+NOTIFICATION_DELETE_PATH: Final = "/api/v1/batch-delete/notification"
+NOTIFICATION_GROUP_PATH: Final = "/api/v1/notification-group"
 
 # v2 personal API tokens start with this; they are sent as ``Bearer``.
 PERSONAL_TOKEN_PREFIX: Final = "nzp_"  # noqa: S105 - a prefix, not a secret
@@ -182,6 +195,8 @@ class NezhaClient:
         # as both may be parsed at once in worker threads).
         self._hosts = HostCache()
         self._frame_hosts = HostCache()
+        # How this dashboard runs a task by hand: POST from v2.0.14 on, GET before.
+        self._manual_method = "POST"
 
     @property
     def uses_login(self) -> bool:
@@ -196,6 +211,16 @@ class NezhaClient:
     @property
     def supports_services(self) -> bool:
         """Whether the dashboard has an overview of service monitors and cycles (v1/v2)."""
+        return self.flavor in (DashboardFlavor.V1, DashboardFlavor.V2)
+
+    @property
+    def supports_cron(self) -> bool:
+        """Whether the dashboard lists scheduled tasks and runs them on request (v1/v2)."""
+        return self.flavor in (DashboardFlavor.V1, DashboardFlavor.V2)
+
+    @property
+    def supports_alerts(self) -> bool:
+        """Whether the dashboard's notification channels and groups can be managed (v1/v2)."""
         return self.flavor in (DashboardFlavor.V1, DashboardFlavor.V2)
 
     @property
@@ -299,6 +324,96 @@ class NezhaClient:
             return ServicesSnapshot()
         answer = await self._authed(SERVICE_PATH)
         return v1v2.parse_services(v1v2.parse_envelope(answer.data))
+
+    async def async_get_setting(self) -> DashboardSetting:
+        """The dashboard's language and version (the version only where it is shown)."""
+        answer = await self._authed(SETTING_PATH)
+        return v1v2.parse_setting(v1v2.parse_envelope(answer.data))
+
+    async def async_get_cron(self) -> dict[int, CronTask]:
+        """Every scheduled task the credentials may see (v1/v2; none on v0)."""
+        await self.async_detect_flavor()
+        if not self.supports_cron:
+            return {}
+        answer = await self._authed(CRON_PATH)
+        return v1v2.parse_crons(v1v2.parse_envelope(answer.data))
+
+    async def async_run_cron(self, task_id: int) -> None:
+        """Run a task now, on the servers it covers.
+
+        v2.0.14 made the route a POST; earlier dashboards (v1, v2.0.x) answer it to GET only
+        and say 404 to a POST: the first such answer switches this client to GET for good.
+        """
+        path = f"{CRON_PATH}/{int(task_id)}/manual"
+        try:
+            answer = await self._authed(path, method=self._manual_method)
+        except NezhaNotDashboardError:
+            if self._manual_method == "GET":
+                raise
+            _LOGGER.debug("%s runs tasks with GET", self.url)
+            self._manual_method = "GET"
+            answer = await self._authed(path, method="GET")
+        v1v2.parse_envelope(answer.data)
+
+    async def async_get_notifications(self) -> dict[int, NotificationChannel]:
+        """The notification channels by id (names only: the dashboard hides their targets)."""
+        answer = await self._authed(NOTIFICATION_PATH)
+        return v1v2.parse_notifications(v1v2.parse_envelope(answer.data))
+
+    async def async_create_notification(
+        self, name: str, url: str, *, headers: Mapping[str, str], body: str
+    ) -> int:
+        """Create a JSON POST webhook channel and return its id.
+
+        The dashboard first sends it a test message and refuses the channel when that fails
+        (an unreachable or, from v2.1.0, a private address), so a channel that exists works.
+        """
+        answer = await self._authed(
+            NOTIFICATION_PATH,
+            method="POST",
+            json_body={
+                "name": name,
+                "url": url,
+                "request_method": 2,  # POST
+                "request_type": 1,  # JSON
+                "request_header": orjson.dumps(dict(headers)).decode(),
+                "request_body": body,
+                "verify_tls": True,
+            },
+        )
+        return v1v2.parse_created_id(v1v2.parse_envelope(answer.data))
+
+    async def async_delete_notification(self, channel_id: int) -> None:
+        """Delete a channel; the dashboard drops it from every group with it."""
+        answer = await self._authed(
+            NOTIFICATION_DELETE_PATH, method="POST", json_body=[int(channel_id)]
+        )
+        v1v2.parse_envelope(answer.data)
+
+    async def async_get_notification_groups(self) -> dict[int, NotificationGroup]:
+        """The notification groups by id, with the channels in each."""
+        answer = await self._authed(NOTIFICATION_GROUP_PATH)
+        return v1v2.parse_notification_groups(v1v2.parse_envelope(answer.data))
+
+    async def async_set_group_channel(self, channel_id: int, group_ids: Iterable[int]) -> None:
+        """Make ``channel_id`` a member of exactly these groups, leaving other members alone.
+
+        The dashboard's PATCH replaces a group's whole member list, so each changed group is
+        read, changed and written back; unchanged groups are not written.
+        """
+        wanted = set(group_ids)
+        for group in (await self.async_get_notification_groups()).values():
+            members = [member for member in group.members if member != channel_id]
+            if group.id in wanted:
+                members.append(channel_id)
+            if members == list(group.members):
+                continue
+            answer = await self._authed(
+                f"{NOTIFICATION_GROUP_PATH}/{group.id}",
+                method="PATCH",
+                json_body={"name": group.name, "notifications": members},
+            )
+            v1v2.parse_envelope(answer.data)
 
     async def _async_read_groups(self, *, force: bool = False) -> None:
         """Re-read the server groups when older than ``GROUPS_MAX_AGE``.
@@ -405,15 +520,28 @@ class NezhaClient:
             for key, server in servers.items()
         }
 
-    async def _authed(self, path: str, params: Mapping[str, str] | None = None) -> Answer:
+    async def _authed(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        method: str = "GET",
+        json_body: Any = None,
+    ) -> Answer:
         """A request with the line's credentials; a forgotten login is renewed once."""
         await self.async_detect_flavor()
         credentials = self._credentials
         sent = await credentials.async_headers(self)
-        answer = await self.async_request(path, params, headers=sent)
+        answer = await self.async_request(
+            path, params, method=method, json_body=json_body, headers=sent
+        )
         if await credentials.async_retry(self, sent, answer.data):
             answer = await self.async_request(
-                path, params, headers=await credentials.async_headers(self)
+                path,
+                params,
+                method=method,
+                json_body=json_body,
+                headers=await credentials.async_headers(self),
             )
         return answer
 
@@ -427,7 +555,7 @@ class NezhaClient:
         params: Mapping[str, str] | None = None,
         *,
         method: str = "GET",
-        json_body: Mapping[str, str] | None = None,
+        json_body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> Answer:
         """Send one request with exactly ``headers`` and decode its JSON.

@@ -228,3 +228,56 @@ class ServicesSnapshot:
 
     services: dict[int, Service] = field(default_factory=dict)
     cycles: dict[int, TrafficCycle] = field(default_factory=dict)
+
+
+# A task the dashboard runs only when an alert rule triggers it, on the alerting server.
+CRON_COVER_ALERT_TRIGGER = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CronTask:
+    """One scheduled (or alert-triggered) task of a v1/v2 dashboard."""
+
+    id: int
+    name: str
+    # 0: runs on its schedule; 1: runs when an alert rule triggers it.
+    task_type: int = 0
+    scheduler: str = ""
+    # 0: only the listed servers; 1: all but the listed; 2: the server that raised the alert.
+    cover: int = 0
+    # None until the task ran once since it was created.
+    last_executed_at: datetime | None = None
+    # Whether the last run succeeded; None before the first run (the dashboard omits false).
+    last_succeeded: bool | None = None
+
+    @property
+    def can_run_by_hand(self) -> bool:
+        """A task meant for the alerting server has no server to run on when pressed."""
+        return self.cover != CRON_COVER_ALERT_TRIGGER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DashboardSetting:
+    """What ``GET /api/v1/setting`` says about the dashboard itself."""
+
+    # As the dashboard writes it ("en-US", "zh-CN", ...); its alerts are written in it.
+    language: str = ""
+    # "" when hidden (guests and personal tokens are not told).
+    version: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationGroup:
+    """A notification group: the channels (notification ids) an alert is sent to."""
+
+    id: int
+    name: str
+    members: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotificationChannel:
+    """A notification channel (the dashboard calls it a notification), by id and name."""
+
+    id: int
+    name: str

@@ -14,7 +14,11 @@ from typing import Any, Final
 
 from .errors import NezhaAuthError, NezhaNotDashboardError, NezhaResponseError
 from .models import (
+    CronTask,
     CycleUsage,
+    DashboardSetting,
+    NotificationChannel,
+    NotificationGroup,
     Server,
     ServerHost,
     ServerStatus,
@@ -380,3 +384,93 @@ def parse_services(data: Any) -> ServicesSnapshot:
             for rule_id, item in _id_map(data, "cycle_transfer_stats").items()
         },
     )
+
+
+def _items(data: Any, what: str) -> list[JsonObject]:
+    """A list of objects as ``data`` (null is empty)."""
+    if data is None:
+        return []
+    if type(data) is not list or not all(type(item) is dict for item in data):
+        raise NezhaResponseError(f"{what} are not a list")
+    return data
+
+
+def _positive_id(obj: JsonObject, key: str = "id") -> int:
+    value = get_int(obj, key)
+    if value <= 0:
+        raise NezhaResponseError(f"an item without a valid '{key}'")
+    return value
+
+
+def parse_cron(obj: JsonObject) -> CronTask:
+    """One task of ``GET /api/v1/cron``.
+
+    ``last_result`` is omitempty: false is absent, so it means something only once the task
+    has run (``last_executed_at`` is then not Go's zero time).
+    """
+    task_id = _positive_id(obj)
+    executed = get_time(obj, "last_executed_at")
+    result = obj.get("last_result", False)
+    if type(result) is not bool:
+        raise wrong("a boolean", "last_result")
+    return CronTask(
+        id=task_id,
+        name=get_str(obj, "name") or f"#{task_id}",
+        task_type=get_int(obj, "task_type"),
+        scheduler=get_str(obj, "scheduler"),
+        cover=get_int(obj, "cover"),
+        last_executed_at=executed,
+        last_succeeded=None if executed is None else result,
+    )
+
+
+def parse_crons(data: Any) -> dict[int, CronTask]:
+    """The data of ``GET /api/v1/cron``: tasks by id."""
+    tasks = (parse_cron(item) for item in _items(data, "scheduled tasks"))
+    return {task.id: task for task in tasks}
+
+
+def parse_setting(data: Any) -> DashboardSetting:
+    """The dashboard's language and (when shown) version from ``GET /api/v1/setting``."""
+    if type(data) is not dict:
+        raise NezhaResponseError("the settings are not an object")
+    return DashboardSetting(
+        language=get_str(get_object(data, "config"), "language"),
+        version=get_str(data, "version"),
+    )
+
+
+def parse_notification_groups(data: Any) -> dict[int, NotificationGroup]:
+    """The data of ``GET /api/v1/notification-group``: groups by id with their channels."""
+    groups: dict[int, NotificationGroup] = {}
+    for item in _items(data, "notification groups"):
+        group = get_object(item, "group")
+        members = item.get("notifications")
+        if members is None:
+            members = []
+        if type(members) is not list or not all(type(member) is int for member in members):
+            raise wrong("a list of ids", "notifications")
+        group_id = _positive_id(group)
+        groups[group_id] = NotificationGroup(
+            id=group_id,
+            name=get_str(group, "name") or f"#{group_id}",
+            members=tuple(members),
+        )
+    return groups
+
+
+def parse_notifications(data: Any) -> dict[int, NotificationChannel]:
+    """The data of ``GET /api/v1/notification``: channels by id (addresses are not shown)."""
+    channels = (
+        NotificationChannel(id=_positive_id(item), name=get_str(item, "name"))
+        for item in _items(data, "notifications")
+    )
+    return {channel.id: channel for channel in channels}
+
+
+def parse_created_id(data: Any) -> int:
+    """The id a create request answers with."""
+    value = get_int({"id": data}, "id")
+    if value <= 0:
+        raise NezhaResponseError("the dashboard did not say what it created")
+    return value
