@@ -6,7 +6,7 @@ goes away by itself once the next answer shows it changed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
@@ -30,16 +30,8 @@ type Issue = Literal[
     "alerts_need_external_url",
     "alerts_not_delivered",
 ]
-ISSUES: tuple[Issue, ...] = (
-    "clock_skew",
-    "tags_not_found",
-    "service_scope",
-    "entity_cap",
-    "cron_scope",
-    "alerts_scope",
-    "alerts_need_external_url",
-    "alerts_not_delivered",
-)
+# Every issue, for clearing them all on unload: read off the type, so the two cannot differ.
+ISSUES: tuple[Issue, ...] = get_args(Issue.__value__)
 
 
 def _issue_id(entry: NezhaConfigEntry, issue: Issue) -> str:
