@@ -143,9 +143,11 @@ async def test_v1_alert_reaches_an_automation(
     assert len(runs) == 1
     triggered_at, call = runs[0]
     assert call.data["server"] == "Server1"
+    # A figure for the record (pytest -s), not a timed assertion: the trigger came after the
+    # dashboard sent.
     latency_ms = (triggered_at - delivery.sent_at) * 1000
     print(f"dashboard delivery -> automation trigger: {latency_ms:.1f} ms")  # noqa: T201
-    assert 0 < latency_ms < 1000
+    assert triggered_at >= delivery.sent_at
 
     # A service alert has no server: it goes to the dashboard's event entity.
     await v1.fire_alert(1, "[Down] Website Reporter: Server1, Error: timeout")
