@@ -14,6 +14,7 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
 import pytest
@@ -35,6 +36,7 @@ from .helpers import (
     MakeEntry,
     Refresh,
     SetupEntry,
+    StopDashboard,
     add_services,
     entry_data,
     start_dashboard,
@@ -78,6 +80,27 @@ def clock() -> Clock:
 
 
 @pytest.fixture
+def stop_dashboard(request: pytest.FixtureRequest) -> StopDashboard:
+    """Stop a fake dashboard; in a test with Home Assistant, unload the integration first.
+
+    A loaded v1/v2 entry asks the dashboard at once when its stream closes: stopping the
+    dashboard under it would race that request against the closing listener.
+    """
+    hass: HomeAssistant | None = (
+        request.getfixturevalue("hass") if "hass" in request.fixturenames else None
+    )
+
+    async def _stop(fake: FakeDashboard) -> None:
+        if hass is not None:
+            for entry in hass.config_entries.async_entries(DOMAIN):
+                if entry.state is ConfigEntryState.LOADED:
+                    await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()
+
+    return _stop
+
+
+@pytest.fixture
 async def dashboard(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDashboard]:
     """A fake v0 dashboard on loopback serving the docs page's example servers."""
     fake = await start_dashboard(clock, "v0")
@@ -86,31 +109,38 @@ async def dashboard(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDa
 
 
 @pytest.fixture
-async def v1(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDashboard]:
+async def v1(
+    clock: Clock, socket_enabled: None, stop_dashboard: StopDashboard
+) -> AsyncGenerator[FakeDashboard]:
     """A v1 dashboard with the docs example's servers, read with a login."""
     fake = await start_dashboard(clock, "v1")
     yield fake
-    await fake.stop()
+    await stop_dashboard(fake)
 
 
 @pytest.fixture
-async def v2(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDashboard]:
+async def v2(
+    clock: Clock, socket_enabled: None, stop_dashboard: StopDashboard
+) -> AsyncGenerator[FakeDashboard]:
     """A v2 dashboard with the docs example's servers and a personal token."""
     fake = await start_dashboard(clock, "v2")
     yield fake
-    await fake.stop()
+    await stop_dashboard(fake)
 
 
 @pytest.fixture(params=["v1", "v2"])
 async def with_services(
-    request: pytest.FixtureRequest, clock: Clock, socket_enabled: None
+    request: pytest.FixtureRequest,
+    clock: Clock,
+    socket_enabled: None,
+    stop_dashboard: StopDashboard,
 ) -> AsyncGenerator[FakeDashboard]:
     """A v1, then a v2 dashboard with service monitors and traffic cycles, its stream off."""
     fake = await start_dashboard(clock, request.param)
     fake.stream_enabled = False
     add_services(fake)
     yield fake
-    await fake.stop()
+    await stop_dashboard(fake)
 
 
 @pytest.fixture

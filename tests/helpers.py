@@ -37,6 +37,7 @@ type AddServers = Callable[..., None]
 type MakeEntry = Callable[[FakeDashboard], MockConfigEntry]
 type SetupEntry = Callable[[MockConfigEntry], Awaitable[None]]
 type Refresh = Callable[..., Awaitable[None]]
+type StopDashboard = Callable[[FakeDashboard], Awaitable[None]]
 
 # --- credentials --------------------------------------------------------------------------
 

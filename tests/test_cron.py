@@ -18,7 +18,7 @@ from custom_components.nezha.const import DOMAIN
 from fake_dashboard import FakeDashboard
 from fake_dashboard.actions import SCOPE_CRON_EXEC, SCOPE_CRON_READ, FakeCron
 from tests.actions_support import ENTRY_ID, entity_id, make_entry, set_up, start_dashboard
-from tests.helpers import Clock
+from tests.helpers import Clock, StopDashboard
 
 
 def _unique(task_id: int, key: str) -> str:
@@ -35,13 +35,15 @@ def _add_tasks(fake: FakeDashboard) -> None:
 
 
 @pytest.fixture
-async def v2(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDashboard]:
+async def v2(
+    clock: Clock, socket_enabled: None, stop_dashboard: StopDashboard
+) -> AsyncGenerator[FakeDashboard]:
     """A v2 dashboard whose token may read and run tasks."""
     fake = await start_dashboard(clock, "v2")
     _add_tasks(fake)
     fake.cron_run_delay = 0.05
     yield fake
-    await fake.stop()
+    await stop_dashboard(fake)
 
 
 async def _next_cron_refresh(

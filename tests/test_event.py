@@ -33,7 +33,7 @@ from custom_components.nezha.diagnostics import async_get_config_entry_diagnosti
 from fake_dashboard import FakeDashboard
 from fake_dashboard.actions import SCOPE_CRON_READ, FakeGroup
 from tests.actions_support import ENTRY_ID, entity_id, make_entry, set_up, start_dashboard
-from tests.helpers import Clock
+from tests.helpers import Clock, StopDashboard
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -51,20 +51,24 @@ async def _with_groups(fake: FakeDashboard) -> FakeDashboard:
 
 
 @pytest.fixture
-async def v1(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDashboard]:
+async def v1(
+    clock: Clock, socket_enabled: None, stop_dashboard: StopDashboard
+) -> AsyncGenerator[FakeDashboard]:
     """A v1 dashboard (delivers to private addresses), in English."""
     fake = await _with_groups(await start_dashboard(clock, "v1"))
     fake.language = "en-US"
     yield fake
-    await fake.stop()
+    await stop_dashboard(fake)
 
 
 @pytest.fixture
-async def v2(clock: Clock, socket_enabled: None) -> AsyncGenerator[FakeDashboard]:
+async def v2(
+    clock: Clock, socket_enabled: None, stop_dashboard: StopDashboard
+) -> AsyncGenerator[FakeDashboard]:
     """A v2.3.7 dashboard (refuses private addresses), in Chinese."""
     fake = await _with_groups(await start_dashboard(clock, "v2"))
     yield fake
-    await fake.stop()
+    await stop_dashboard(fake)
 
 
 def _alert_entity(hass: HomeAssistant, server_id: int | None) -> str:

@@ -26,6 +26,7 @@ from tests.helpers import (
     Clock,
     MakeEntry,
     SetupEntry,
+    StopDashboard,
     start_dashboard,
     wait_for,
 )
@@ -33,13 +34,16 @@ from tests.helpers import (
 
 @pytest.fixture(params=["v1", "v2"])
 async def streaming(
-    request: pytest.FixtureRequest, clock: Clock, socket_enabled: None
+    request: pytest.FixtureRequest,
+    clock: Clock,
+    socket_enabled: None,
+    stop_dashboard: StopDashboard,
 ) -> AsyncGenerator[FakeDashboard]:
     """A v1, then a v2 dashboard sending frames every 50 ms."""
     fake = await start_dashboard(clock, request.param)
     fake.frame_interval = 0.05
     yield fake
-    await fake.stop()
+    await stop_dashboard(fake)
 
 
 def _coordinator(hass: HomeAssistant) -> NezhaDataUpdateCoordinator:
