@@ -218,6 +218,7 @@ class Sample:
 
 def _load(file: Path) -> Sample:
     raw = json.loads(file.read_text(encoding="utf-8"))
+    # A capture of what the dashboard sent (a webhook delivery) has no request: load_deliveries.
     request = raw["request"]
     target = request.get("path") or request["url_path"]
     path, _, query = target.partition("?")
@@ -249,11 +250,27 @@ def _load(file: Path) -> Sample:
     )
 
 
-def load_samples() -> list[Sample]:
-    """Every capture, sorted by folder and name; empty when the folder is not there."""
+def _captures() -> list[tuple[Path, dict[str, Any]]]:
     if not SAMPLES.is_dir():
         return []
-    return [_load(file) for file in sorted(SAMPLES.rglob("*.json"))]
+    return [
+        (file, json.loads(file.read_text(encoding="utf-8")))
+        for file in sorted(SAMPLES.rglob("*.json"))
+    ]
+
+
+def load_samples() -> list[Sample]:
+    """Every captured answer, sorted by folder and name; empty when the folder is not there."""
+    return [_load(file) for file, raw in _captures() if "request" in raw]
+
+
+def load_deliveries() -> dict[str, dict[str, Any]]:
+    """What real dashboards sent to a webhook (path, headers, body), by folder and file name."""
+    return {
+        f"{file.parent.relative_to(SAMPLES).as_posix()}/{file.stem}": raw
+        for file, raw in _captures()
+        if "request" not in raw
+    }
 
 
 def sample_params(samples: Iterable[Sample]) -> list[Any]:
