@@ -44,6 +44,7 @@ from .const import (
     SERVICES_SCAN_INTERVAL,
 )
 from .repairs import async_set_issue
+from .writer import PacedWriter
 
 if TYPE_CHECKING:
     from .alerts import NezhaAlerts
@@ -118,6 +119,39 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.dashboard_tags: frozenset[str] = frozenset()
         # Live push (v1/v2): whether frames arrive; polling is paused while they do.
         self.stream_connected = False
+        # Server entities are not listeners: the writer writes them, a server at a time, with
+        # what moved spread over the interval (numbers come once per interval on the stream too).
+        self.writer = PacedWriter(hass, config_entry, POLL_INTERVAL.total_seconds())
+        config_entry.async_on_unload(self.writer.async_stop)
+        # The snapshot the writer was last given, to tell urgent changes from moved figures.
+        self._written: DashboardSnapshot | None = None
+
+    @override
+    @callback
+    def async_update_listeners(self) -> None:
+        """Give the servers to the writer, then tell the listeners (devices, new entities)."""
+        self._async_write_servers()
+        super().async_update_listeners()
+
+    @callback
+    def _async_write_servers(self) -> None:
+        """Urgent: servers that went on- or offline, appeared or left; the others moved."""
+        data, before = self.data, self._written
+        self._written = data
+        keys = self.writer.keys
+        if before is None or before is data:
+            # After setup the states just added are current; after a failure nothing moved.
+            self.writer.async_update(self.last_update_success, (), ())
+            return
+        servers, online = data.servers, data.online
+        was, was_online = before.servers, before.online
+        urgent = [
+            key
+            for key in keys
+            if (key in online) != (key in was_online) or (key in servers) != (key in was)
+        ]
+        moved = [key for key in keys if servers.get(key) is not was.get(key)]
+        self.writer.async_update(self.last_update_success, urgent, moved)
 
     @override
     async def _async_update_data(self) -> DashboardSnapshot:
@@ -247,6 +281,16 @@ class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
             update_interval=SERVICES_SCAN_INTERVAL,
         )
         self.client = client
+        # Traffic cycle figures, one set per server a rule covers, written by server and paced.
+        self.writer = PacedWriter(hass, config_entry, SERVICES_SCAN_INTERVAL.total_seconds())
+        config_entry.async_on_unload(self.writer.async_stop)
+
+    @override
+    @callback
+    def async_update_listeners(self) -> None:
+        """Give the cycle figures to the writer, then tell the listeners."""
+        self.writer.async_update(self.last_update_success, (), self.writer.keys)
+        super().async_update_listeners()
 
     @override
     async def _async_update_data(self) -> ServicesSnapshot:

@@ -17,7 +17,11 @@ from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity, DataUpdateCoordinator
+from homeassistant.helpers.update_coordinator import (
+    BaseCoordinatorEntity,
+    CoordinatorEntity,
+    DataUpdateCoordinator,
+)
 
 from .api import CronTask, CycleUsage, Server, Service, TrafficCycle
 from .const import MANUFACTURER
@@ -37,6 +41,7 @@ from .identifiers import (
     service_device,
     service_unique_id,
 )
+from .writer import PacedWriter
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,15 +110,61 @@ def server_device_info(entry: NezhaConfigEntry, server: Server) -> DeviceInfo:
     )
 
 
-class NezhaServerEntity(NezhaEntity[NezhaDataUpdateCoordinator]):
+class NezhaPacedEntity[CoordinatorT: NezhaDataUpdateCoordinator | NezhaServicesCoordinator](
+    NezhaEntity[CoordinatorT]
+):
+    """An entity of a server that the coordinator's writer writes, with the server's others.
+
+    A large fleet changes thousands of these per refresh; the writer spreads them over loop
+    steps and over time (writer.py), and each writes only what changed.
+    """
+
+    server_id: int
+    # Availability and value as last written (two attributes rather than a tuple: no
+    # allocation per entity and refresh).
+    _written_available: bool | None = None
+    _written_value: object = None
+
+    @property
+    def _writer(self) -> PacedWriter:
+        return self.coordinator.writer
+
+    async def async_added_to_hass(self) -> None:
+        """Join the writer of this server instead of listening to the coordinator."""
+        # Skips BaseCoordinatorEntity's step only: it would make this a coordinator listener.
+        await super(BaseCoordinatorEntity, self).async_added_to_hass()
+        self.async_on_remove(self._writer.async_add(self.server_id, self))
+
+    async def async_update(self) -> None:
+        """A refresh asked for on demand is written at once, not at the pace."""
+        self._writer.async_write_next_at_once()
+        await super().async_update()
+
+    def state_value(self) -> object:
+        """What the state is made of (the platform's value); read only while available."""
+        raise NotImplementedError
+
+    @callback
+    def async_write_if_changed(self) -> None:
+        """Write the state only when it changed.
+
+        Many readings (totals, addresses, boot time) rarely move, and Home Assistant's state
+        write is the bulk of a refresh's cost: unchanged ones are skipped.
+        """
+        available = self.available
+        value = self.state_value() if available else None
+        if available is self._written_available and value == self._written_value:
+            return
+        self._written_available = available
+        self._written_value = value
+        self.async_write_ha_state()
+
+
+class NezhaServerEntity(NezhaPacedEntity[NezhaDataUpdateCoordinator]):
     """An entity of one server; it reads its server by id from the latest snapshot."""
 
     # Metrics that are meaningless while the agent is silent are unavailable then.
     _live = True
-    # Availability and value as last written by a coordinator update (two attributes rather
-    # than a tuple: no allocation per entity and refresh).
-    _written_available: bool | None = None
-    _written_value: object = None
 
     def __init__(
         self,
@@ -143,26 +194,6 @@ class NezhaServerEntity(NezhaEntity[NezhaDataUpdateCoordinator]):
         if not super().available or self.server_id not in self.coordinator.data.servers:
             return False
         return not self._live or self.coordinator.is_online(self.server_id)
-
-    def state_value(self) -> object:
-        """What the state is made of (the platform's value); read only while available."""
-        raise NotImplementedError
-
-    @callback
-    def _handle_coordinator_update(self) -> None:
-        """Write the state only when it changed.
-
-        A dashboard with thousands of servers refreshes tens of thousands of entities at once,
-        and many readings (totals, addresses, boot time) rarely move; Home Assistant's state
-        write is the bulk of a refresh's cost, so unchanged ones are skipped.
-        """
-        available = self.available
-        value = self.state_value() if available else None
-        if available is self._written_available and value == self._written_value:
-            return
-        self._written_available = available
-        self._written_value = value
-        self.async_write_ha_state()
 
 
 class NezhaServiceEntity(NezhaEntity[NezhaServicesCoordinator]):
@@ -203,7 +234,7 @@ class NezhaServiceEntity(NezhaEntity[NezhaServicesCoordinator]):
         return super().available and self.service_id in self.coordinator.data.services
 
 
-class NezhaCycleEntity(NezhaEntity[NezhaServicesCoordinator]):
+class NezhaCycleEntity(NezhaPacedEntity[NezhaServicesCoordinator]):
     """A figure of one traffic rule's current cycle, on the server's device."""
 
     def __init__(

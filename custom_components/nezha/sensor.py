@@ -661,6 +661,10 @@ class NezhaCycleSensor(NezhaCycleEntity, SensorEntity):
             return None
         return self.cycle.start
 
+    def state_value(self) -> object:
+        """The figure and the start of the cycle it counts."""
+        return self.native_value, self.last_reset
+
 
 TASK_LAST_RUN = SensorEntityDescription(
     key="last_run",
