@@ -250,10 +250,18 @@ def _load(file: Path) -> Sample:
 
 
 def load_samples() -> list[Sample]:
-    """Every capture, sorted by folder and name; empty when the folder is not there."""
+    """Every capture, sorted by folder and name; empty when the folder is not there.
+
+    Only the dashboard's answers to requests: a capture of what the dashboard itself sent (a
+    notification's delivery to a webhook) has no ``request`` and is read where it is used.
+    """
     if not SAMPLES.is_dir():
         return []
-    return [_load(file) for file in sorted(SAMPLES.rglob("*.json"))]
+    return [
+        _load(file)
+        for file in sorted(SAMPLES.rglob("*.json"))
+        if "request" in json.loads(file.read_text(encoding="utf-8"))
+    ]
 
 
 def sample_params(samples: Iterable[Sample]) -> list[Any]:
