@@ -4,6 +4,10 @@ Servers come in one request per refresh, or pushed by the stream; services and c
 request a minute. The coordinators fetch through the client, filter by the chosen tags,
 judge who is online and map the client's errors to Home Assistant's; nothing here knows
 which dashboard line it reads.
+
+The entry's type and runtime data live here, as in Home Assistant's own integrations: what
+this module imports (repairs.py, alerts.py) takes a plain ``ConfigEntry`` and never imports
+it back (tests/test_import_cycles.py).
 """
 
 from __future__ import annotations
