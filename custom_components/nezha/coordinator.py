@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -47,7 +48,7 @@ from .const import (
     POLL_INTERVAL,
     SERVICES_SCAN_INTERVAL,
 )
-from .repairs import async_set_issue
+from .repairs import Issue, async_set_issue
 
 if TYPE_CHECKING:
     from .alerts import NezhaAlerts
@@ -230,74 +231,91 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         )
 
 
-class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
+class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """One optional feature of v1/v2 dashboards, read on a cadence of its own.
+
+    Servers never depend on it: a token without the feature's scope gets a repair (which goes
+    once the scope is granted) and empty data instead of an error, and the coordinator keeps
+    asking so the feature appears as soon as it can be read.
+    """
+
+    config_entry: NezhaConfigEntry
+    # What the feature is called in the log, how often it is read, and the repair raised
+    # while the token lacks its scope: set by each feature.
+    feature: str
+    interval: timedelta
+    scope_issue: Issue
+
+    def __init__(
+        self, hass: HomeAssistant, config_entry: NezhaConfigEntry, client: NezhaClient
+    ) -> None:
+        """Read the feature every ``interval``."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=f"{DOMAIN} {self.feature}",
+            update_interval=self.interval,
+        )
+        self.client = client
+
+    async def _async_fetch(self) -> DataT:
+        """Read the feature from the dashboard."""
+        raise NotImplementedError
+
+    def _empty(self) -> DataT:
+        """What the feature holds while it cannot be read."""
+        raise NotImplementedError
+
+    @override
+    async def _async_update_data(self) -> DataT:
+        try:
+            data = await self._async_fetch()
+        except NezhaMissingScopeError:
+            async_set_issue(self.hass, self.config_entry, self.scope_issue, True)
+            return self._empty()
+        except NezhaError as err:
+            raise _update_failed(err) from err
+        async_set_issue(self.hass, self.config_entry, self.scope_issue, False)
+        return data
+
+
+class NezhaServicesCoordinator(NezhaFeatureCoordinator[ServicesSnapshot]):
     """Service monitors and traffic cycles: one request, on a slower cadence than servers.
 
     The dashboard sums service checks over minutes and days, so polling it faster shows
     nothing new.
     """
 
-    config_entry: NezhaConfigEntry
-
-    def __init__(
-        self, hass: HomeAssistant, config_entry: NezhaConfigEntry, client: NezhaClient
-    ) -> None:
-        """Poll ``/api/v1/service`` every ``SERVICES_SCAN_INTERVAL``."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=config_entry,
-            name=f"{DOMAIN} services",
-            update_interval=SERVICES_SCAN_INTERVAL,
-        )
-        self.client = client
+    # GET /api/v1/service
+    feature = "services"
+    interval = SERVICES_SCAN_INTERVAL
+    scope_issue = "service_scope"
 
     @override
-    async def _async_update_data(self) -> ServicesSnapshot:
-        """Fetch services; a token without the service scope shows a repair, not an error."""
-        try:
-            snapshot = await self.client.async_get_services()
-        except NezhaMissingScopeError:
-            # Servers still work: tell the user how to get services too, and keep asking so
-            # they appear once the token has the scope.
-            async_set_issue(self.hass, self.config_entry, "service_scope", True)
-            return ServicesSnapshot()
-        except NezhaError as err:
-            raise _update_failed(err) from err
-        async_set_issue(self.hass, self.config_entry, "service_scope", False)
-        return snapshot
+    async def _async_fetch(self) -> ServicesSnapshot:
+        return await self.client.async_get_services()
+
+    @override
+    def _empty(self) -> ServicesSnapshot:
+        return ServicesSnapshot()
 
 
-class NezhaCronCoordinator(DataUpdateCoordinator[dict[int, CronTask]]):
+class NezhaCronCoordinator(NezhaFeatureCoordinator[dict[int, CronTask]]):
     """Scheduled tasks by id: one request a minute, and one shortly after a run by hand."""
 
-    config_entry: NezhaConfigEntry
-
-    def __init__(
-        self, hass: HomeAssistant, config_entry: NezhaConfigEntry, client: NezhaClient
-    ) -> None:
-        """Poll ``/api/v1/cron`` every ``CRON_SCAN_INTERVAL``."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=config_entry,
-            name=f"{DOMAIN} scheduled tasks",
-            update_interval=CRON_SCAN_INTERVAL,
-        )
-        self.client = client
+    # GET /api/v1/cron
+    feature = "scheduled tasks"
+    interval = CRON_SCAN_INTERVAL
+    scope_issue = "cron_scope"
 
     @override
-    async def _async_update_data(self) -> dict[int, CronTask]:
-        """Fetch tasks; a token without the scope shows a repair, not an error."""
-        try:
-            tasks = await self.client.async_get_cron()
-        except NezhaMissingScopeError:
-            async_set_issue(self.hass, self.config_entry, "cron_scope", True)
-            return {}
-        except NezhaError as err:
-            raise _update_failed(err) from err
-        async_set_issue(self.hass, self.config_entry, "cron_scope", False)
-        return tasks
+    async def _async_fetch(self) -> dict[int, CronTask]:
+        return await self.client.async_get_cron()
+
+    @override
+    def _empty(self) -> dict[int, CronTask]:
+        return {}
 
     @callback
     def async_check_soon(self) -> None:

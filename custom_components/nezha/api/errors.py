@@ -5,6 +5,21 @@ Messages never contain the token: they are built from the URL's host and the kin
 
 from __future__ import annotations
 
+# What the package re-exports (every error).
+__all__ = [
+    "NezhaAuthError",
+    "NezhaConnectionError",
+    "NezhaError",
+    "NezhaInvalidUrlError",
+    "NezhaMissingScopeError",
+    "NezhaNotDashboardError",
+    "NezhaRateLimitError",
+    "NezhaResponseError",
+    "NezhaSSLError",
+    "NezhaTimeoutError",
+    "NezhaTokenExpiredError",
+]
+
 
 class NezhaError(Exception):
     """Base class for every error the client raises."""
