@@ -495,6 +495,9 @@ class FakeDashboard(ActionsMixin):
         # Faults: a delay before answering, or a hook that may answer instead.
         self.delay = 0.0
         self.hook: Hook | None = None
+        # Paths (under the prefix) answered as unknown routes: an older release without them,
+        # or a reverse proxy that forwards only some paths.
+        self.missing_routes: set[str] = set()
         # Set before ``start`` to serve HTTPS (e.g. with a self-signed certificate).
         self.ssl_context: ssl.SSLContext | None = None
         self._random = random.Random(seed)
@@ -664,6 +667,8 @@ class FakeDashboard(ActionsMixin):
         if self.hook is not None and (response := await self.hook(request)) is not None:
             return response
         try:
+            if path in self.missing_routes:
+                raise web.HTTPNotFound
             response = await handler(request)
         except web.HTTPNotFound, web.HTTPMethodNotAllowed:
             # The dashboard's router answers a wrong method like an unknown path.

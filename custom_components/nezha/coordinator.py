@@ -32,6 +32,7 @@ from .api import (
     NezhaConnectionError,
     NezhaError,
     NezhaMissingScopeError,
+    NezhaNotFoundError,
     NezhaRateLimitError,
     ServicesSnapshot,
 )
@@ -236,7 +237,10 @@ class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     Servers never depend on it: a token without the feature's scope gets a repair (which goes
     once the scope is granted) and empty data instead of an error, and the coordinator keeps
-    asking so the feature appears as soon as it can be read.
+    asking so the feature appears as soon as it can be read. A dashboard that does not answer
+    the feature's route at all (HTTP 404: an older release, or a reverse proxy that forwards
+    only some paths) is treated the same way, said once in the log: nothing the user can
+    grant, so no repair.
     """
 
     config_entry: NezhaConfigEntry
@@ -258,6 +262,8 @@ class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):
             update_interval=self.interval,
         )
         self.client = client
+        # Whether the last answer was a 404 (said once, until the route answers again).
+        self.not_answered = False
 
     async def _async_fetch(self) -> DataT:
         """Read the feature from the dashboard."""
@@ -274,8 +280,19 @@ class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):
         except NezhaMissingScopeError:
             async_set_issue(self.hass, self.config_entry, self.scope_issue, True)
             return self._empty()
+        except NezhaNotFoundError:
+            if not self.not_answered:
+                self.not_answered = True
+                LOGGER.info(
+                    "%s: the dashboard does not answer its %s route (HTTP 404): %s are off",
+                    self.config_entry.title,
+                    self.feature,
+                    self.feature,
+                )
+            return self._empty()
         except NezhaError as err:
             raise _update_failed(err) from err
+        self.not_answered = False
         async_set_issue(self.hass, self.config_entry, self.scope_issue, False)
         return data
 

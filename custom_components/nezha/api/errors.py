@@ -13,6 +13,7 @@ __all__ = [
     "NezhaInvalidUrlError",
     "NezhaMissingScopeError",
     "NezhaNotDashboardError",
+    "NezhaNotFoundError",
     "NezhaRateLimitError",
     "NezhaResponseError",
     "NezhaSSLError",
@@ -47,6 +48,10 @@ class NezhaAuthError(NezhaError):
 
 class NezhaNotDashboardError(NezhaError):
     """The URL answers, but not like a Nezha dashboard (HTML, foreign JSON)."""
+
+
+class NezhaNotFoundError(NezhaNotDashboardError):
+    """HTTP 404 for one route: a release without it, or a proxy that forwards only some paths."""
 
 
 class NezhaResponseError(NezhaError):
