@@ -25,20 +25,21 @@ Reproduced from the dashboard's source (tags v1.14.14, v2.0.13/v2.0.14, v2.3.7):
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 import ipaddress
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import aiohttp
 from aiohttp import web
 from yarl import URL
 
-if TYPE_CHECKING:
-    from .server import FakeDashboard, FakeServer
+from .gotime import GO_ZERO_RFC3339, rfc3339
 
 SCOPE_CRON_READ = "nezha:cron:read"
 SCOPE_CRON_EXEC = "nezha:cron:exec"
@@ -128,8 +129,6 @@ class FakeCron:
 
     def to_v1(self) -> dict[str, Any]:
         """As Go serialises it: zero time is written, ``last_result`` false is omitted."""
-        from .server import GO_ZERO_RFC3339, rfc3339  # noqa: PLC0415 - server imports us
-
         item: dict[str, Any] = {
             "name": self.name,
             "task_type": self.task_type,
@@ -190,10 +189,38 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".")[:3])
 
 
-class ActionsMixin:
-    """Tasks, channels and groups of a ``FakeDashboard`` (see the module docstring)."""
+class AlertedServer(Protocol):
+    """What an alert reads of the server it concerns (a ``server.FakeServer``)."""
 
-    def init_actions(self: FakeDashboard) -> None:
+    id: int
+    name: str
+    ipv4: str
+    ipv6: str
+    # Unix seconds of the agent's last report; None = not since the dashboard started.
+    last_active: float | None
+    status: dict[str, Any]
+
+
+class ActionsMixin(ABC):
+    """Tasks, channels and groups of a ``FakeDashboard`` (see the module docstring).
+
+    What it needs of the dashboard it is mixed into is declared here, not imported from it.
+    """
+
+    # The dashboard's line ("v1", "v2"), its release and its clock (unix s).
+    flavor: str
+    version: str
+    clock: Callable[[], float]
+
+    @abstractmethod
+    def _check_auth(self, request: web.Request, scope: str) -> web.Response | None:
+        """None when the request may use ``scope``, else the dashboard's refusal."""
+
+    @abstractmethod
+    def _json(self, payload: dict[str, Any], status: int = 200) -> web.Response:
+        """A JSON answer as the dashboard writes it."""
+
+    def init_actions(self) -> None:
         """Empty tasks, channels and groups."""
         self.crons: dict[int, FakeCron] = {}
         self.manual_runs: list[int] = []
@@ -208,16 +235,16 @@ class ActionsMixin:
         self._run_tasks: set[asyncio.Task[None]] = set()
 
     @property
-    def refuses_private_targets(self: FakeDashboard) -> bool:
+    def refuses_private_targets(self) -> bool:
         """v2.1.0 started to refuse private notification targets."""
         return _version_tuple(self.version) >= (2, 1, 0)
 
     @property
-    def manual_method(self: FakeDashboard) -> str:
+    def manual_method(self) -> str:
         """GET up to v2.0.13, POST from v2.0.14."""
         return "POST" if _version_tuple(self.version) >= (2, 0, 14) else "GET"
 
-    def add_actions_routes(self: FakeDashboard, app: web.Application, api: str) -> None:
+    def add_actions_routes(self, app: web.Application, api: str) -> None:
         """The routes of this module."""
         app.router.add_get(f"{api}/cron", self._cron_list)
         app.router.add_route(self.manual_method, f"{api}/cron/{{id}}/manual", self._cron_manual)
@@ -229,7 +256,7 @@ class ActionsMixin:
 
     # --- scheduled tasks ---------------------------------------------------------------
 
-    async def _cron_list(self: FakeDashboard, request: web.Request) -> web.Response:
+    async def _cron_list(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_CRON_READ)) is not None:
             return refusal
         payload: dict[str, Any] = {"success": True}
@@ -239,7 +266,7 @@ class ActionsMixin:
             ]
         return self._json(payload)
 
-    async def _cron_manual(self: FakeDashboard, request: web.Request) -> web.Response:
+    async def _cron_manual(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_CRON_EXEC)) is not None:
             return refusal
         cron_id = int(request.match_info["id"]) if request.match_info["id"].isdigit() else 0
@@ -251,13 +278,13 @@ class ActionsMixin:
         task.add_done_callback(self._run_tasks.discard)
         return self._json({"success": True})
 
-    async def stop_actions(self: FakeDashboard) -> None:
+    async def stop_actions(self) -> None:
         """Forget runs still waiting for their result (the dashboard stops)."""
         for task in list(self._run_tasks):
             task.cancel()
         await asyncio.gather(*self._run_tasks, return_exceptions=True)
 
-    async def _finish_run(self: FakeDashboard, cron_id: int) -> None:
+    async def _finish_run(self, cron_id: int) -> None:
         """The agents report the run's result a moment later."""
         await asyncio.sleep(self.cron_run_delay)
         cron = self.crons.get(cron_id)
@@ -267,7 +294,7 @@ class ActionsMixin:
 
     # --- notification channels and groups ----------------------------------------------
 
-    async def _notification_list(self: FakeDashboard, request: web.Request) -> web.Response:
+    async def _notification_list(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_NOTIFICATION_READ)) is not None:
             return refusal
         data = [
@@ -289,7 +316,7 @@ class ActionsMixin:
             payload["data"] = data
         return self._json(payload)
 
-    async def _notification_create(self: FakeDashboard, request: web.Request) -> web.Response:
+    async def _notification_create(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_NOTIFICATION_WRITE)) is not None:
             return refusal
         form = await request.json()
@@ -311,7 +338,7 @@ class ActionsMixin:
         self.notifications[channel_id] = channel
         return self._json({"success": True, "data": channel_id})
 
-    async def _notification_delete(self: FakeDashboard, request: web.Request) -> web.Response:
+    async def _notification_delete(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_NOTIFICATION_DELETE)) is not None:
             return refusal
         ids = await request.json()
@@ -321,7 +348,7 @@ class ActionsMixin:
                 group.members = [member for member in group.members if member != channel_id]
         return self._json({"success": True})
 
-    async def _group_list(self: FakeDashboard, request: web.Request) -> web.Response:
+    async def _group_list(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_GROUP_READ)) is not None:
             return refusal
         data = [
@@ -330,7 +357,7 @@ class ActionsMixin:
         ]
         return self._json({"success": True, "data": data})
 
-    async def _group_update(self: FakeDashboard, request: web.Request) -> web.Response:
+    async def _group_update(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_GROUP_WRITE)) is not None:
             return refusal
         group_id = int(request.match_info["id"]) if request.match_info["id"].isdigit() else 0
@@ -348,11 +375,11 @@ class ActionsMixin:
     # --- alerts ------------------------------------------------------------------------
 
     @property
-    def _language_key(self: FakeDashboard) -> str:
+    def _language_key(self) -> str:
         return "en-US" if self.language.lower().startswith("en") else "zh-CN"
 
     def alert_message(
-        self: FakeDashboard, kind: str, server: FakeServer | None = None, detail: str = ""
+        self, kind: str, server: AlertedServer | None = None, detail: str = ""
     ) -> str:
         """A message as the dashboard writes it for ``kind`` (a key of ``MESSAGES``)."""
         prefix = MESSAGES[self._language_key][kind]
@@ -365,7 +392,7 @@ class ActionsMixin:
         return f"[{prefix}] {detail}"
 
     async def fire_alert(
-        self: FakeDashboard, group_id: int, message: str, server: FakeServer | None = None
+        self, group_id: int, message: str, server: AlertedServer | None = None
     ) -> list[Delivery]:
         """An alert of this group fires: each of its channels is sent ``message``."""
         group = self.notification_groups[group_id]
@@ -375,7 +402,7 @@ class ActionsMixin:
             if channel_id in self.notifications
         ]
 
-    def _render(self: FakeDashboard, template: str, message: str, server: FakeServer | None) -> str:
+    def _render(self, template: str, message: str, server: AlertedServer | None) -> str:
         def esc(value: str) -> str:
             return json.dumps(value, ensure_ascii=False)[1:-1]
 
@@ -399,7 +426,7 @@ class ActionsMixin:
             template = template.replace(placeholder, value)
         return template
 
-    def _target(self: FakeDashboard, url: str) -> tuple[str | None, str]:
+    def _target(self, url: str) -> tuple[str | None, str]:
         """The address to connect to, or None and the refusal."""
         host = URL(url).host or ""
         address = self.resolve.get(host, "127.0.0.1" if host == "localhost" else host)
@@ -414,11 +441,11 @@ class ActionsMixin:
         return address, ""
 
     async def _send(
-        self: FakeDashboard,
+        self,
         channel_id: int | None,
         channel: FakeNotification,
         message: str,
-        server: FakeServer | None,
+        server: AlertedServer | None,
     ) -> Delivery:
         sent_at = time.monotonic()
         body = self._render(channel.request_body, message, server)

@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 import copy
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate
 import json
 import random
@@ -52,8 +52,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .actions import ActionsMixin
+from .gotime import GO_ZERO_TIME, rfc3339
 
-GO_ZERO_TIME = -62135596800
 FORBIDDEN = {"code": 403, "message": "访问此接口需要认证"}
 NOT_FOUND_PAGE = (
     "<!DOCTYPE html><html><head><title>404 Not Found</title></head>"
@@ -100,9 +100,6 @@ FRONTEND_TEMPLATES = [
     },
 ]
 NOT_FOUND_JSON = {"error": "404 Not Found"}
-GO_ZERO_RFC3339 = "0001-01-01T00:00:00Z"
-# The dashboard's own offset in its timestamps (a dashboard in China, say).
-DASHBOARD_TZ = timezone(timedelta(hours=8))
 # v0 PascalCase status/host keys → v1/v2 snake_case.
 _HOST_KEYS = {
     "Platform": "platform",
@@ -135,15 +132,6 @@ _STATE_KEYS = {
     "ProcessCount": "process_count",
     "Temperatures": "temperatures",
 }
-
-
-def rfc3339(seconds: float | None) -> str:
-    """Go's ``time.Time`` JSON: nanoseconds and the dashboard's offset; zero time for None."""
-    if seconds is None:
-        return GO_ZERO_RFC3339
-    when = datetime.fromtimestamp(seconds, DASHBOARD_TZ)
-    nanos = f"{when.microsecond:06d}789"
-    return when.strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos}" + when.strftime("%z")[:3] + ":00"
 
 
 def _omit_zero(fields: dict[str, Any]) -> dict[str, Any]:
@@ -507,6 +495,9 @@ class FakeDashboard(ActionsMixin):
         # Faults: a delay before answering, or a hook that may answer instead.
         self.delay = 0.0
         self.hook: Hook | None = None
+        # Paths (under the prefix) answered as unknown routes: an older release without them,
+        # or a reverse proxy that forwards only some paths.
+        self.missing_routes: set[str] = set()
         # Set before ``start`` to serve HTTPS (e.g. with a self-signed certificate).
         self.ssl_context: ssl.SSLContext | None = None
         self._random = random.Random(seed)
@@ -676,6 +667,8 @@ class FakeDashboard(ActionsMixin):
         if self.hook is not None and (response := await self.hook(request)) is not None:
             return response
         try:
+            if path in self.missing_routes:
+                raise web.HTTPNotFound
             response = await handler(request)
         except web.HTTPNotFound, web.HTTPMethodNotAllowed:
             # The dashboard's router answers a wrong method like an unknown path.

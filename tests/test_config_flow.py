@@ -326,6 +326,28 @@ async def test_reauth_asks_for_a_new_token(
     assert init_integration.state is ConfigEntryState.LOADED
 
 
+async def test_reauth_says_when_the_dashboard_is_unreachable(
+    hass: HomeAssistant, dashboard: FakeDashboard, init_integration: MockConfigEntry
+) -> None:
+    """The reauth form has no URL field: a dashboard that cannot be reached is the form's error."""
+    dashboard.tokens = {"new-token"}
+    result = await init_integration.start_reauth_flow(hass)
+    await dashboard.go_down()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "new-token"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    await dashboard.come_back()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: "new-token"}
+    )
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.LOADED
+
+
 async def test_v1_failed_login_starts_reauth(
     hass: HomeAssistant, v1: FakeDashboard, make_entry: MakeEntry
 ) -> None:

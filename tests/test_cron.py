@@ -207,3 +207,39 @@ async def test_token_without_cron_scope(
         assert online.state == STATE_ON
     finally:
         await fake.stop()
+
+
+async def test_routes_the_dashboard_does_not_answer(
+    hass: HomeAssistant,
+    v2: FakeDashboard,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 404 for the tasks' and services' routes (an older release, a reverse proxy that
+    forwards only some paths): those features are off, said once, and the servers load."""
+    v2.missing_routes = {"/api/v1/cron", "/api/v1/service"}
+    caplog.set_level("INFO", logger="custom_components.nezha")
+    await set_up(hass, make_entry(v2))
+
+    online = hass.states.get("binary_sensor.server1_online")
+    assert online is not None
+    assert online.state == STATE_ON
+    assert entity_id(hass, "button", _unique(1, "run")) is None
+    for issue in ("cron_scope", "service_scope"):
+        assert issue_registry.async_get_issue(DOMAIN, f"{issue}_{ENTRY_ID}") is None
+    await _next_cron_refresh(hass, freezer)
+    await _next_cron_refresh(hass, freezer)
+
+    assert v2.requests["/api/v1/cron"] >= 3
+    nezha = [record for record in caplog.records if record.name.startswith("custom_components")]
+    assert not [record for record in nezha if record.levelname in ("WARNING", "ERROR")]
+    said = [record.getMessage() for record in nezha if "HTTP 404" in record.getMessage()]
+    assert len(said) == 2, said
+    assert any("scheduled tasks are off" in message for message in said)
+    assert any("services are off" in message for message in said)
+
+    # The route answers again (the proxy was fixed): the tasks appear without a reload.
+    v2.missing_routes = set()
+    await _next_cron_refresh(hass, freezer)
+    assert entity_id(hass, "button", _unique(1, "run")) is not None

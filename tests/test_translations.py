@@ -102,6 +102,24 @@ def _dict_keys(node: ast.expr | None, module: ast.Module) -> set[str] | None:
     return None
 
 
+def _class_constants(node: ast.expr) -> set[str]:
+    """For ``self.name``: the strings any class of the integration sets ``name`` to."""
+    if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+        return set()
+    if node.value.id != "self":
+        return set()
+    found: set[str] = set()
+    for module in MODULES.values():
+        for cls in (item for item in ast.walk(module) if isinstance(item, ast.ClassDef)):
+            for item in cls.body:
+                target = item.target if isinstance(item, ast.AnnAssign) else None
+                if isinstance(item, ast.Assign) and len(item.targets) == 1:
+                    target = item.targets[0]
+                if isinstance(target, ast.Name) and target.id == node.attr:
+                    found |= _constants(getattr(item, "value", None))
+    return found
+
+
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     return next((kw.value for kw in call.keywords if kw.arg == name), None)
 
@@ -122,8 +140,9 @@ def _translated_calls() -> Iterator[tuple[str, str, set[str]]]:
             keys = _constants(_keyword(call, "translation_key"))
             if _called(call) == "async_set_issue":
                 # repairs.py's helper: (hass, entry, issue key, active, **placeholders); the
-                # entry's title is always passed.
-                keys = _constants(call.args[2])
+                # entry's title is always passed. The key is a constant, or a class attribute
+                # (``self.scope_issue``) each subclass sets to one.
+                keys = _constants(call.args[2]) or _class_constants(call.args[2])
                 assert keys, "an issue raised with a key that is not a constant"
                 passed = {kw.arg for kw in call.keywords if kw.arg} | {"title"}
                 for key in keys:
@@ -280,6 +299,17 @@ def test_placeholder_checks_can_fail() -> None:
     assert _constants(ast.parse("'a' if x else 'b'", mode="eval").body) == {"a", "b"}
     strings = {"config.step.user.data_description.url": "e.g. {example_url} or {other}"}
     assert not _used(strings, "config.step.user.") <= {"example_url"}
+
+
+def test_issue_keys_set_by_subclasses_are_found() -> None:
+    """A repair key given as a class attribute is read off every class that sets it."""
+    raised = {key for section, key, _ in _translated_calls() if section == "issues"}
+    assert {"service_scope", "cron_scope"} <= raised
+    assert _class_constants(ast.parse("self.scope_issue", mode="eval").body) >= {
+        "service_scope",
+        "cron_scope",
+    }
+    assert _class_constants(ast.parse("other.scope_issue", mode="eval").body) == set()
 
 
 async def test_forms_receive_their_placeholders(hass: HomeAssistant) -> None:

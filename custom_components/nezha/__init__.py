@@ -7,6 +7,8 @@ the platforms; also entry migration, unload and device removal.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from homeassistant.const import (
     CONF_PASSWORD,
     CONF_TOKEN,
@@ -119,9 +121,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
 
 @callback
 def _async_sync_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
-    """Drop devices of servers that left the dashboard and follow renames.
+    """Keep server devices in step with the dashboard after each successful refresh.
 
-    Runs after each successful refresh; it does nothing per server unless something changed.
+    It does nothing per server unless something changed.
     """
     coordinator = entry.runtime_data.coordinator
     if not coordinator.last_update_success:
@@ -132,34 +134,37 @@ def _async_sync_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
         # Walking the device registry costs a lookup per device: only when something moved.
         return
     entry.runtime_data.device_names = names
-    registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        server_id = server_of(entry.entry_id, device)
-        if server_id is None:
-            continue
-        server = servers.get(server_id)
-        if server is None:
-            registry.async_remove_device(device.id)
-        elif device.name != server.name:
-            registry.async_update_device(device.id, name=server.name)
+    _async_follow_devices(hass, entry, server_of, names)
 
 
 @callback
 def _async_sync_service_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
-    """Drop devices of service monitors that left the dashboard and follow renames."""
+    """Keep service monitor devices in step with the dashboard."""
     services = entry.runtime_data.services
     if services is None or not services.last_update_success:
         return
+    names = {service_id: service.name for service_id, service in services.data.services.items()}
+    _async_follow_devices(hass, entry, service_of, names)
+
+
+@callback
+def _async_follow_devices(
+    hass: HomeAssistant,
+    entry: NezhaConfigEntry,
+    item_of: Callable[[str, dr.DeviceEntry], int | None],
+    names: Mapping[int, str],
+) -> None:
+    """Drop the devices of one kind (``item_of``) that left the dashboard; follow renames."""
     registry = dr.async_get(hass)
     for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        service_id = service_of(entry.entry_id, device)
-        if service_id is None:
+        item_id = item_of(entry.entry_id, device)
+        if item_id is None:
             continue
-        service = services.data.services.get(service_id)
-        if service is None:
+        name = names.get(item_id)
+        if name is None:
             registry.async_remove_device(device.id)
-        elif device.name != service.name:
-            registry.async_update_device(device.id, name=service.name)
+        elif device.name != name:
+            registry.async_update_device(device.id, name=name)
 
 
 @callback

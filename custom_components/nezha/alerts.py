@@ -16,10 +16,11 @@ import hmac
 import ipaddress
 import re
 import secrets
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from aiohttp import web
 from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     CONF_PASSWORD,
     CONF_TOKEN,
@@ -43,9 +44,6 @@ from .api import (
 )
 from .const import CONF_ALERT_GROUPS, CONF_ALERTS, CONF_FLAVOR, DATA_ALERTS, DOMAIN, LOGGER
 from .repairs import async_set_issue
-
-if TYPE_CHECKING:
-    from .coordinator import NezhaConfigEntry
 
 SECRET_HEADER: Final = "X-Nezha-HA-Secret"  # noqa: S105 - a header name, not a secret
 # Every placeholder sits inside a JSON string: the dashboard escapes what it puts there, and
@@ -251,13 +249,13 @@ async def async_refuses_private(client: NezhaClient) -> bool:
         return True
 
 
-def _stored(entry: NezhaConfigEntry) -> dict[str, Any]:
+def _stored(entry: ConfigEntry) -> dict[str, Any]:
     value = entry.data.get(DATA_ALERTS)
     return dict(value) if isinstance(value, Mapping) else {}
 
 
 @callback
-def _store(hass: HomeAssistant, entry: NezhaConfigEntry, value: dict[str, Any] | None) -> None:
+def _store(hass: HomeAssistant, entry: ConfigEntry, value: dict[str, Any] | None) -> None:
     data = {key: item for key, item in entry.data.items() if key != DATA_ALERTS}
     if value:
         data[DATA_ALERTS] = value
@@ -267,7 +265,7 @@ def _store(hass: HomeAssistant, entry: NezhaConfigEntry, value: dict[str, Any] |
 class NezhaAlerts:
     """The webhook and the dashboard's channel of one loaded entry."""
 
-    def __init__(self, hass: HomeAssistant, entry: NezhaConfigEntry, client: NezhaClient) -> None:
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, client: NezhaClient) -> None:
         """Nothing is registered until ``async_start``."""
         self.hass = hass
         self.entry = entry
@@ -378,7 +376,7 @@ async def _async_delete_channel(client: NezhaClient, channel_id: int) -> None:
         LOGGER.debug("The notification channel %s was already gone", channel_id)
 
 
-async def async_disable(hass: HomeAssistant, entry: NezhaConfigEntry, client: NezhaClient) -> None:
+async def async_disable(hass: HomeAssistant, entry: ConfigEntry, client: NezhaClient) -> None:
     """The option is off: delete the channel left from when it was on, and forget it."""
     stored = _stored(entry)
     if not stored:
@@ -402,7 +400,7 @@ async def _async_forget_cloudhook(hass: HomeAssistant, stored: Mapping[str, Any]
         await cloud.async_delete_cloudhook(hass, stored["webhook_id"])
 
 
-async def async_remove(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
+async def async_remove(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The entry is removed: delete its channel from the dashboard."""
     if not _stored(entry):
         return
@@ -429,6 +427,6 @@ async def async_remove(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
     await _async_forget_cloudhook(hass, stored)
 
 
-def wanted(entry: NezhaConfigEntry) -> bool:
+def wanted(entry: ConfigEntry) -> bool:
     """Whether the entry's options ask for alerts."""
     return bool(entry.options.get(CONF_ALERTS, False))

@@ -237,37 +237,39 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """A v1 dashboard refused the login itself: ask for the user's current login."""
         entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            _, _, errors = await self._async_check({**entry.data, **user_input})
-            if CONF_TOKEN in errors:
-                errors = {"base": errors[CONF_TOKEN]}
-            if not errors:
-                return self.async_update_reload_and_abort(entry, data_updates=user_input)
-        return self.async_show_form(
-            step_id="reauth_login",
-            data_schema=self.add_suggested_values_to_schema(
-                LOGIN_SCHEMA, user_input or {CONF_USERNAME: entry.data[CONF_USERNAME]}
-            ),
-            description_placeholders={"title": entry.title},
-            errors=errors,
+        return await self._async_reauth_form(
+            "reauth_login", LOGIN_SCHEMA, user_input, {CONF_USERNAME: entry.data[CONF_USERNAME]}
         )
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask only for the new token and check it against the same dashboard."""
+        return await self._async_reauth_form("reauth_confirm", REAUTH_SCHEMA, user_input, {})
+
+    async def _async_reauth_form(
+        self,
+        step_id: str,
+        schema: vol.Schema,
+        user_input: dict[str, Any] | None,
+        suggested: dict[str, Any],
+    ) -> ConfigFlowResult:
+        """Check new credentials against the entry's dashboard; save them and reload once accepted.
+
+        An error about a field the form does not have (the URL; the token on a login form)
+        belongs to the whole form.
+        """
         entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
             _, _, errors = await self._async_check({**entry.data, **user_input})
+            fields = {str(key) for key in schema.schema}
+            errors = {(key if key in fields else "base"): error for key, error in errors.items()}
             if not errors:
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
-                )
+                return self.async_update_reload_and_abort(entry, data_updates=user_input)
         return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=REAUTH_SCHEMA,
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or suggested),
             description_placeholders={"title": entry.title},
             errors=errors,
         )

@@ -4,12 +4,17 @@ Servers come in one request per refresh, or pushed by the stream; services and c
 request a minute. The coordinators fetch through the client, filter by the chosen tags,
 judge who is online and map the client's errors to Home Assistant's; nothing here knows
 which dashboard line it reads.
+
+The entry's type and runtime data live here, as in Home Assistant's own integrations: what
+this module imports (repairs.py, alerts.py) takes a plain ``ConfigEntry`` and never imports
+it back (tests/test_import_cycles.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, override
 
 from homeassistant.config_entries import ConfigEntry
@@ -27,6 +32,7 @@ from .api import (
     NezhaConnectionError,
     NezhaError,
     NezhaMissingScopeError,
+    NezhaNotFoundError,
     NezhaRateLimitError,
     ServicesSnapshot,
 )
@@ -43,7 +49,7 @@ from .const import (
     POLL_INTERVAL,
     SERVICES_SCAN_INTERVAL,
 )
-from .repairs import async_set_issue
+from .repairs import Issue, async_set_issue
 from .writer import PacedWriter
 
 if TYPE_CHECKING:
@@ -260,29 +266,89 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         )
 
 
-class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
+class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """One optional feature of v1/v2 dashboards, read on a cadence of its own.
+
+    Servers never depend on it: a token without the feature's scope gets a repair (which goes
+    once the scope is granted) and empty data instead of an error, and the coordinator keeps
+    asking so the feature appears as soon as it can be read. A dashboard that does not answer
+    the feature's route at all (HTTP 404: an older release, or a reverse proxy that forwards
+    only some paths) is treated the same way, said once in the log: nothing the user can
+    grant, so no repair.
+    """
+
+    config_entry: NezhaConfigEntry
+    # What the feature is called in the log, how often it is read, and the repair raised
+    # while the token lacks its scope: set by each feature.
+    feature: str
+    interval: timedelta
+    scope_issue: Issue
+
+    def __init__(
+        self, hass: HomeAssistant, config_entry: NezhaConfigEntry, client: NezhaClient
+    ) -> None:
+        """Read the feature every ``interval``."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=config_entry,
+            name=f"{DOMAIN} {self.feature}",
+            update_interval=self.interval,
+        )
+        self.client = client
+        # Whether the last answer was a 404 (said once, until the route answers again).
+        self.not_answered = False
+
+    async def _async_fetch(self) -> DataT:
+        """Read the feature from the dashboard."""
+        raise NotImplementedError
+
+    def _empty(self) -> DataT:
+        """What the feature holds while it cannot be read."""
+        raise NotImplementedError
+
+    @override
+    async def _async_update_data(self) -> DataT:
+        try:
+            data = await self._async_fetch()
+        except NezhaMissingScopeError:
+            async_set_issue(self.hass, self.config_entry, self.scope_issue, True)
+            return self._empty()
+        except NezhaNotFoundError:
+            if not self.not_answered:
+                self.not_answered = True
+                LOGGER.info(
+                    "%s: the dashboard does not answer its %s route (HTTP 404): %s are off",
+                    self.config_entry.title,
+                    self.feature,
+                    self.feature,
+                )
+            return self._empty()
+        except NezhaError as err:
+            raise _update_failed(err) from err
+        self.not_answered = False
+        async_set_issue(self.hass, self.config_entry, self.scope_issue, False)
+        return data
+
+
+class NezhaServicesCoordinator(NezhaFeatureCoordinator[ServicesSnapshot]):
     """Service monitors and traffic cycles: one request, on a slower cadence than servers.
 
     The dashboard sums service checks over minutes and days, so polling it faster shows
     nothing new.
     """
 
-    config_entry: NezhaConfigEntry
+    # GET /api/v1/service
+    feature = "services"
+    interval = SERVICES_SCAN_INTERVAL
+    scope_issue = "service_scope"
 
     def __init__(
         self, hass: HomeAssistant, config_entry: NezhaConfigEntry, client: NezhaClient
     ) -> None:
-        """Poll ``/api/v1/service`` every ``SERVICES_SCAN_INTERVAL``."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=config_entry,
-            name=f"{DOMAIN} services",
-            update_interval=SERVICES_SCAN_INTERVAL,
-        )
-        self.client = client
-        # Traffic cycle figures, one set per server a rule covers, written by server and paced.
-        self.writer = PacedWriter(hass, config_entry, SERVICES_SCAN_INTERVAL.total_seconds())
+        """Traffic cycle figures, one set per server a rule covers, written by server, paced."""
+        super().__init__(hass, config_entry, client)
+        self.writer = PacedWriter(hass, config_entry, self.interval.total_seconds())
         config_entry.async_on_unload(self.writer.async_stop)
 
     @override
@@ -293,51 +359,29 @@ class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
         super().async_update_listeners()
 
     @override
-    async def _async_update_data(self) -> ServicesSnapshot:
-        """Fetch services; a token without the service scope shows a repair, not an error."""
-        try:
-            snapshot = await self.client.async_get_services()
-        except NezhaMissingScopeError:
-            # Servers still work: tell the user how to get services too, and keep asking so
-            # they appear once the token has the scope.
-            async_set_issue(self.hass, self.config_entry, "service_scope", True)
-            return ServicesSnapshot()
-        except NezhaError as err:
-            raise _update_failed(err) from err
-        async_set_issue(self.hass, self.config_entry, "service_scope", False)
-        return snapshot
-
-
-class NezhaCronCoordinator(DataUpdateCoordinator[dict[int, CronTask]]):
-    """Scheduled tasks by id: one request a minute, and one shortly after a run by hand."""
-
-    config_entry: NezhaConfigEntry
-
-    def __init__(
-        self, hass: HomeAssistant, config_entry: NezhaConfigEntry, client: NezhaClient
-    ) -> None:
-        """Poll ``/api/v1/cron`` every ``CRON_SCAN_INTERVAL``."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=config_entry,
-            name=f"{DOMAIN} scheduled tasks",
-            update_interval=CRON_SCAN_INTERVAL,
-        )
-        self.client = client
+    async def _async_fetch(self) -> ServicesSnapshot:
+        return await self.client.async_get_services()
 
     @override
-    async def _async_update_data(self) -> dict[int, CronTask]:
-        """Fetch tasks; a token without the scope shows a repair, not an error."""
-        try:
-            tasks = await self.client.async_get_cron()
-        except NezhaMissingScopeError:
-            async_set_issue(self.hass, self.config_entry, "cron_scope", True)
-            return {}
-        except NezhaError as err:
-            raise _update_failed(err) from err
-        async_set_issue(self.hass, self.config_entry, "cron_scope", False)
-        return tasks
+    def _empty(self) -> ServicesSnapshot:
+        return ServicesSnapshot()
+
+
+class NezhaCronCoordinator(NezhaFeatureCoordinator[dict[int, CronTask]]):
+    """Scheduled tasks by id: one request a minute, and one shortly after a run by hand."""
+
+    # GET /api/v1/cron
+    feature = "scheduled tasks"
+    interval = CRON_SCAN_INTERVAL
+    scope_issue = "cron_scope"
+
+    @override
+    async def _async_fetch(self) -> dict[int, CronTask]:
+        return await self.client.async_get_cron()
+
+    @override
+    def _empty(self) -> dict[int, CronTask]:
+        return {}
 
     @callback
     def async_check_soon(self) -> None:

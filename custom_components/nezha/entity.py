@@ -78,6 +78,19 @@ class NezhaEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[Co
         return description.priority if isinstance(description, NezhaDescriptionMixin) else 0
 
 
+class NezhaListedEntity[CoordinatorT: DataUpdateCoordinator[Any]](NezhaEntity[CoordinatorT]):
+    """An entity of something the dashboard lists (a service, a traffic rule, a task)."""
+
+    def listed(self) -> bool:
+        """Whether the dashboard's last answer still lists what this entity reads."""
+        raise NotImplementedError
+
+    @property
+    def available(self) -> bool:
+        """Available while the dashboard answers and still lists it."""
+        return super().available and self.listed()
+
+
 class NezhaDashboardEntity(NezhaEntity[NezhaDataUpdateCoordinator]):
     """An entity of the dashboard's own device."""
 
@@ -196,7 +209,7 @@ class NezhaServerEntity(NezhaPacedEntity[NezhaDataUpdateCoordinator]):
         return not self._live or self.coordinator.is_online(self.server_id)
 
 
-class NezhaServiceEntity(NezhaEntity[NezhaServicesCoordinator]):
+class NezhaServiceEntity(NezhaListedEntity[NezhaServicesCoordinator]):
     """An entity of one service monitor, on a device of its own under the dashboard."""
 
     def __init__(
@@ -207,34 +220,32 @@ class NezhaServiceEntity(NezhaEntity[NezhaServicesCoordinator]):
     ) -> None:
         """Attach the entity to its service's device."""
         entry = coordinator.config_entry
-        super().__init__(
-            coordinator,
-            description,
-            service_unique_id(entry.entry_id, service.id, description.key),
-            DeviceInfo(
-                identifiers={service_device(entry.entry_id, service.id)},
-                name=service.name,
-                manufacturer=MANUFACTURER,
-                model="Service monitor",
-                entry_type=DeviceEntryType.SERVICE,
-                configuration_url=entry.runtime_data.client.url + "/service",
-                via_device_id=entry.runtime_data.dashboard_device_id,
-            ),
+        device = DeviceInfo(
+            identifiers={service_device(entry.entry_id, service.id)},
+            name=service.name,
+            manufacturer=MANUFACTURER,
+            model="Service monitor",
+            entry_type=DeviceEntryType.SERVICE,
+            configuration_url=entry.runtime_data.client.url + "/service",
+            via_device_id=entry.runtime_data.dashboard_device_id,
         )
+        unique_id = service_unique_id(entry.entry_id, service.id, description.key)
+        super().__init__(coordinator, description, unique_id, device)
         self.service_id = service.id
+
+    def listed(self) -> bool:
+        """Whether the dashboard still lists the service."""
+        return self.service_id in self.coordinator.data.services
 
     @property
     def service(self) -> Service:
         """This entity's service; only called while available."""
         return self.coordinator.data.services[self.service_id]
 
-    @property
-    def available(self) -> bool:
-        """Available while the dashboard answers and still lists the service."""
-        return super().available and self.service_id in self.coordinator.data.services
 
-
-class NezhaCycleEntity(NezhaPacedEntity[NezhaServicesCoordinator]):
+class NezhaCycleEntity(
+    NezhaPacedEntity[NezhaServicesCoordinator], NezhaListedEntity[NezhaServicesCoordinator]
+):
     """A figure of one traffic rule's current cycle, on the server's device."""
 
     def __init__(
@@ -256,6 +267,11 @@ class NezhaCycleEntity(NezhaPacedEntity[NezhaServicesCoordinator]):
         self.server_id = server_id
         self._attr_translation_placeholders = {"rule": cycle.name}
 
+    def listed(self) -> bool:
+        """Whether the rule is still listed and still covers the server."""
+        cycle = self.coordinator.data.cycles.get(self.cycle_id)
+        return cycle is not None and self.server_id in cycle.usage
+
     @property
     def cycle(self) -> TrafficCycle:
         """This entity's traffic rule; only called while available."""
@@ -265,14 +281,6 @@ class NezhaCycleEntity(NezhaPacedEntity[NezhaServicesCoordinator]):
     def usage(self) -> CycleUsage:
         """This server's use of the cycle; only called while available."""
         return self.cycle.usage[self.server_id]
-
-    @property
-    def available(self) -> bool:
-        """Available while the rule still covers the server."""
-        if not super().available:
-            return False
-        cycle = self.coordinator.data.cycles.get(self.cycle_id)
-        return cycle is not None and self.server_id in cycle.usage
 
 
 # Home Assistant adds the entities of one call within one step of its event loop: a large
@@ -289,7 +297,7 @@ async def async_add_chunked(
         await asyncio.sleep(0)
 
 
-class NezhaCronEntity(NezhaEntity[NezhaCronCoordinator]):
+class NezhaCronEntity(NezhaListedEntity[NezhaCronCoordinator]):
     """An entity of one scheduled task, on the dashboard's device; the task's name in its own."""
 
     def __init__(
@@ -306,12 +314,11 @@ class NezhaCronEntity(NezhaEntity[NezhaCronCoordinator]):
         self.task_id = task.id
         self._attr_translation_placeholders = {"task": task.name}
 
+    def listed(self) -> bool:
+        """Whether the dashboard still lists the task."""
+        return self.task_id in self.coordinator.data
+
     @property
     def task(self) -> CronTask:
         """This entity's task; only called while available."""
         return self.coordinator.data[self.task_id]
-
-    @property
-    def available(self) -> bool:
-        """Available while the dashboard answers and still lists the task."""
-        return super().available and self.task_id in self.coordinator.data

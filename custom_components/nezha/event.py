@@ -10,7 +10,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .alerts import DASHBOARD_EVENTS, SERVER_EVENTS, Alert, signal
 from .budget import fit_budget
-from .coordinator import NezhaConfigEntry
+from .coordinator import NezhaConfigEntry, NezhaDataUpdateCoordinator
 from .entity import NezhaDashboardEntity, NezhaServerEntity
 
 PARALLEL_UPDATES = 0
@@ -59,39 +59,14 @@ async def async_setup_entry(
     entry.async_on_unload(coordinator.async_add_listener(_add_servers))
 
 
-class NezhaServerAlert(NezhaServerEntity, EventEntity):
-    """Incidents, recoveries and task results the dashboard reports for this server."""
+class NezhaAlertEntity(EventEntity):
+    """Fires on the entry's alerts that concern it (mixed into a server or dashboard entity)."""
 
-    # Alerts matter most while the server is silent.
-    _live = False
+    coordinator: NezhaDataUpdateCoordinator
 
-    def state_value(self) -> object:
-        """The state is the last event, written when it arrives."""
-        return None
-
-    async def async_added_to_hass(self) -> None:
-        """Listen to the entry's deliveries for this server."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal(self.coordinator.config_entry.entry_id), self._async_on_alert
-            )
-        )
-
-    @callback
-    def _async_on_alert(self, alert: Alert) -> None:
-        if alert.server_id == self.server_id and alert.kind in SERVER_EVENTS:
-            self._trigger_event(alert.kind, alert.attributes)
-            self.async_write_ha_state()
-
-
-class NezhaDashboardAlert(NezhaDashboardEntity, EventEntity):
-    """Service, latency, certificate and address alerts, which concern no server's device."""
-
-    @property
-    def available(self) -> bool:
-        """Deliveries arrive whether or not the last poll worked."""
-        return True
+    def concerns(self, alert: Alert) -> bool:
+        """Whether this entity fires on ``alert``."""
+        raise NotImplementedError
 
     async def async_added_to_hass(self) -> None:
         """Listen to the entry's deliveries."""
@@ -104,6 +79,34 @@ class NezhaDashboardAlert(NezhaDashboardEntity, EventEntity):
 
     @callback
     def _async_on_alert(self, alert: Alert) -> None:
-        if alert.kind in DASHBOARD_EVENTS:
+        if self.concerns(alert):
             self._trigger_event(alert.kind, alert.attributes)
             self.async_write_ha_state()
+
+
+class NezhaServerAlert(NezhaServerEntity, NezhaAlertEntity):
+    """Incidents, recoveries and task results the dashboard reports for this server."""
+
+    # Alerts matter most while the server is silent.
+    _live = False
+
+    def state_value(self) -> object:
+        """The state is the last event, written when it arrives."""
+        return None
+
+    def concerns(self, alert: Alert) -> bool:
+        """A server's kinds of alert, about this server."""
+        return alert.server_id == self.server_id and alert.kind in SERVER_EVENTS
+
+
+class NezhaDashboardAlert(NezhaDashboardEntity, NezhaAlertEntity):
+    """Service, latency, certificate and address alerts, which concern no server's device."""
+
+    @property
+    def available(self) -> bool:
+        """Deliveries arrive whether or not the last poll worked."""
+        return True
+
+    def concerns(self, alert: Alert) -> bool:
+        """The kinds of alert that are about no server."""
+        return alert.kind in DASHBOARD_EVENTS

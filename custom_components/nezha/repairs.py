@@ -6,15 +6,13 @@ goes away by itself once the next answer shows it changed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
 from .const import DOMAIN
-
-if TYPE_CHECKING:
-    from .coordinator import NezhaConfigEntry
 
 # The dashboard's clock is off; the chosen tags are gone; a v2 token cannot read services, or
 # scheduled tasks, or manage the notification channel; the dashboard cannot reach Home
@@ -34,14 +32,14 @@ type Issue = Literal[
 ISSUES: tuple[Issue, ...] = get_args(Issue.__value__)
 
 
-def _issue_id(entry: NezhaConfigEntry, issue: Issue) -> str:
+def _issue_id(entry: ConfigEntry, issue: Issue) -> str:
     return f"{issue}_{entry.entry_id}"
 
 
 @callback
 def async_set_issue(
     hass: HomeAssistant,
-    entry: NezhaConfigEntry,
+    entry: ConfigEntry,
     issue: Issue,
     active: bool,
     **placeholders: str,
@@ -63,7 +61,7 @@ def async_set_issue(
 
 
 @callback
-def async_clear_issues(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
+def async_clear_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """Remove every issue of the entry (on unload; each is raised again if still true)."""
     for issue in ISSUES:
         ir.async_delete_issue(hass, DOMAIN, _issue_id(entry, issue))

@@ -16,13 +16,8 @@ from aiohttp import ClientSession, WSMsgType, WSServerHandshakeError
 import pytest
 
 from fake_dashboard import FakeDashboard
-from fake_dashboard.server import (
-    GO_ZERO_RFC3339,
-    SCOPE_INVENTORY,
-    FakeServer,
-    FakeService,
-    make_server,
-)
+from fake_dashboard.gotime import GO_ZERO_RFC3339
+from fake_dashboard.server import SCOPE_INVENTORY, FakeServer, FakeService, make_server
 from tests.helpers import LINES, Sample, go_time, in_folder, load_samples, sample_params
 
 ALL = load_samples()

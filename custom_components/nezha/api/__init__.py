@@ -1,64 +1,10 @@
 """The dashboard client and its models and errors: all of it free of Home Assistant imports."""
 
+from . import errors, models
 from .client import NezhaClient, normalize_url
-from .errors import (
-    NezhaAuthError,
-    NezhaConnectionError,
-    NezhaError,
-    NezhaInvalidUrlError,
-    NezhaMissingScopeError,
-    NezhaNotDashboardError,
-    NezhaRateLimitError,
-    NezhaResponseError,
-    NezhaSSLError,
-    NezhaTimeoutError,
-    NezhaTokenExpiredError,
-)
-from .models import (
-    CronTask,
-    CycleUsage,
-    DashboardFlavor,
-    DashboardSetting,
-    DashboardSnapshot,
-    NotificationChannel,
-    NotificationGroup,
-    Server,
-    ServerHost,
-    ServerStatus,
-    Service,
-    ServicesSnapshot,
-    ServiceStatus,
-    Temperature,
-    TrafficCycle,
-)
+from .errors import *  # noqa: F403 - every error, as errors.__all__ lists them
+from .models import *  # noqa: F403 - the models of models.__all__
 
-__all__ = [
-    "CronTask",
-    "CycleUsage",
-    "DashboardFlavor",
-    "DashboardSetting",
-    "DashboardSnapshot",
-    "NezhaAuthError",
-    "NezhaClient",
-    "NezhaConnectionError",
-    "NezhaError",
-    "NezhaInvalidUrlError",
-    "NezhaMissingScopeError",
-    "NezhaNotDashboardError",
-    "NezhaRateLimitError",
-    "NezhaResponseError",
-    "NezhaSSLError",
-    "NezhaTimeoutError",
-    "NezhaTokenExpiredError",
-    "NotificationChannel",
-    "NotificationGroup",
-    "Server",
-    "ServerHost",
-    "ServerStatus",
-    "Service",
-    "ServiceStatus",
-    "ServicesSnapshot",
-    "Temperature",
-    "TrafficCycle",
-    "normalize_url",
-]
+__all__ = ["NezhaClient", "normalize_url"]
+__all__ += errors.__all__
+__all__ += models.__all__

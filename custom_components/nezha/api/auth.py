@@ -39,18 +39,21 @@ class Answer:
 
 
 class Transport(Protocol):
-    """What a strategy needs from the client: one request without credentials of its own."""
+    """What a strategy needs from the client: one request without credentials of its own.
+
+    Only what logging in and renewing use (a path, a JSON body, the headers): the client's
+    ``async_request`` takes more.
+    """
 
     async def async_request(
         self,
         path: str,
-        params: Mapping[str, str] | None = None,
         *,
-        method: str = "GET",
-        json_body: Any = None,
-        headers: Mapping[str, str] | None = None,
+        method: str = ...,
+        json_body: Any = ...,
+        headers: Mapping[str, str] = ...,
     ) -> Answer:
-        """Send one request with exactly these headers."""
+        """Send one request with exactly these headers (none when not given)."""
 
 
 class Credentials:

@@ -32,6 +32,7 @@ from .errors import (
     NezhaInvalidUrlError,
     NezhaMissingScopeError,
     NezhaNotDashboardError,
+    NezhaNotFoundError,
     NezhaRateLimitError,
     NezhaResponseError,
     NezhaSSLError,
@@ -615,7 +616,7 @@ class NezhaClient:
                 f"the URL redirects elsewhere (HTTP {status}), e.g. to a login page"
             )
         if status == 404:
-            raise NezhaNotDashboardError("no Nezha API at this URL (HTTP 404)")
+            raise NezhaNotFoundError("no Nezha API at this URL (HTTP 404)")
         if status >= 500:
             raise NezhaConnectionError(f"the dashboard answered HTTP {status}")
         raise NezhaResponseError(f"unexpected HTTP {status}")

@@ -5,6 +5,22 @@ Messages never contain the token: they are built from the URL's host and the kin
 
 from __future__ import annotations
 
+# What the package re-exports (every error).
+__all__ = [
+    "NezhaAuthError",
+    "NezhaConnectionError",
+    "NezhaError",
+    "NezhaInvalidUrlError",
+    "NezhaMissingScopeError",
+    "NezhaNotDashboardError",
+    "NezhaNotFoundError",
+    "NezhaRateLimitError",
+    "NezhaResponseError",
+    "NezhaSSLError",
+    "NezhaTimeoutError",
+    "NezhaTokenExpiredError",
+]
+
 
 class NezhaError(Exception):
     """Base class for every error the client raises."""
@@ -32,6 +48,10 @@ class NezhaAuthError(NezhaError):
 
 class NezhaNotDashboardError(NezhaError):
     """The URL answers, but not like a Nezha dashboard (HTML, foreign JSON)."""
+
+
+class NezhaNotFoundError(NezhaNotDashboardError):
+    """HTTP 404 for one route: a release without it, or a proxy that forwards only some paths."""
 
 
 class NezhaResponseError(NezhaError):

@@ -11,6 +11,25 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+# What the package re-exports (the models the integration reads).
+__all__ = [
+    "CronTask",
+    "CycleUsage",
+    "DashboardFlavor",
+    "DashboardSetting",
+    "DashboardSnapshot",
+    "NotificationChannel",
+    "NotificationGroup",
+    "Server",
+    "ServerHost",
+    "ServerStatus",
+    "Service",
+    "ServiceStatus",
+    "ServicesSnapshot",
+    "Temperature",
+    "TrafficCycle",
+]
+
 
 class DashboardFlavor(StrEnum):
     """The API line a dashboard speaks."""

@@ -73,6 +73,11 @@ def get_str(obj: JsonObject, key: str) -> str:
     raise wrong("a string", key)
 
 
+def label(obj: JsonObject, item_id: int, key: str = "name") -> str:
+    """An item's name; ``#<id>`` when the dashboard gives none, so that it can be told apart."""
+    return get_str(obj, key) or f"#{item_id}"
+
+
 def get_str_tuple(obj: JsonObject, key: str) -> tuple[str, ...]:
     """Read a list of strings (null and absent are empty)."""
     value = obj.get(key)

@@ -19,6 +19,7 @@ from .parse import (
     get_optional_float,
     get_str,
     get_timestamp,
+    label,
     read_fields,
     read_temperatures,
 )
@@ -82,8 +83,6 @@ def parse_server(obj: JsonObject, hosts: HostCache | None = None) -> Server:
         raise NezhaResponseError("server without a valid id")
     raw_host = get_object(obj, "host")
     return Server(
-        id=server_id,
-        name=get_str(obj, "name") or f"#{server_id}",
         tag=get_str(obj, "tag"),
         last_active=get_timestamp(obj, "last_active"),
         ipv4=get_str(obj, "ipv4"),
@@ -95,6 +94,8 @@ def parse_server(obj: JsonObject, hosts: HostCache | None = None) -> Server:
             else hosts.host(server_id, raw_host, "", lambda: parse_host(raw_host))
         ),
         status=parse_status(get_object(obj, "status")),
+        id=server_id,
+        name=label(obj, server_id),
     )
 
 

@@ -36,6 +36,7 @@ from .parse import (
     get_object,
     get_object_list,
     get_str,
+    label,
     read_fields,
     read_temperatures,
     wrong,
@@ -156,7 +157,7 @@ def parse_server(
     raw_host = get_object(obj, "host")
     return Server(
         id=server_id,
-        name=get_str(obj, "name") or f"#{server_id}",
+        name=label(obj, server_id),
         tag=groups[0] if groups else "",
         groups=groups,
         last_active=get_time(obj, "last_active"),
@@ -332,7 +333,7 @@ def parse_service(service_id: int, obj: Any) -> Service:
         raise NezhaResponseError("a service check count is negative")
     return Service(
         id=service_id,
-        name=get_str(obj, "service_name") or f"#{service_id}",
+        name=label(obj, service_id, "service_name"),
         latency_today=_latency_today(obj),
         **counts,
     )
@@ -358,13 +359,13 @@ def parse_cycle(rule_id: int, obj: Any) -> TrafficCycle:
             next_update=get_time(item, "next_update"),
         )
     return TrafficCycle(
-        id=rule_id,
-        name=get_str(obj, "name") or f"#{rule_id}",
         start=get_time(obj, "from"),
         end=get_time(obj, "to"),
         quota=get_int(obj, "max"),
         minimum=get_int(obj, "min"),
         usage=usage,
+        id=rule_id,
+        name=label(obj, rule_id),
     )
 
 
@@ -415,7 +416,7 @@ def parse_cron(obj: JsonObject) -> CronTask:
         raise wrong("a boolean", "last_result")
     return CronTask(
         id=task_id,
-        name=get_str(obj, "name") or f"#{task_id}",
+        name=label(obj, task_id),
         task_type=get_int(obj, "task_type"),
         scheduler=get_str(obj, "scheduler"),
         cover=get_int(obj, "cover"),
@@ -453,7 +454,7 @@ def parse_notification_groups(data: Any) -> dict[int, NotificationGroup]:
         group_id = _positive_id(group)
         groups[group_id] = NotificationGroup(
             id=group_id,
-            name=get_str(group, "name") or f"#{group_id}",
+            name=label(group, group_id),
             members=tuple(members),
         )
     return groups
