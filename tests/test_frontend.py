@@ -34,7 +34,7 @@ async def test_card_served_and_registered(
     assert await response.read() == card
     # What makes it a card the picker offers, with its visual editor.
     text = card.decode()
-    assert 'customElements.define(' in text
+    assert "customElements.define(" in text
     assert "customCards" in text
     assert "nezha-fleet-card-editor" in text
 
