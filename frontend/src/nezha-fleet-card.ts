@@ -265,20 +265,23 @@ export class NezhaFleetCard extends LitElement {
     server: Server,
     key: Key,
     label: WordKey,
-    content: (state: HassEntityState, text: string) => TemplateResult | string,
+    content: (state: HassEntityState | undefined, text: string) => TemplateResult | string,
     cls = "value",
   ): TemplateResult | typeof nothing {
     const entityId = server.entities[key];
     if (!entityId) return nothing;
     const state = stateOf(hass, server, key);
     const text = state ? this._format(state) : "—";
+    // Bars keep their label and track without a value, so that rows line up.
+    const always = cls.includes("bar-row");
     return html`<button
       class=${cls}
       data-key=${key}
+      data-entity=${entityId}
       aria-label=${this._t("open_value", { label: this._t(label), name: server.name, value: text })}
       @click=${() => this._moreInfo(entityId)}
     >
-      ${state ? content(state, text) : text}
+      ${state || always ? content(state, text) : text}
     </button>`;
   }
 
@@ -291,10 +294,12 @@ export class NezhaFleetCard extends LitElement {
       label,
       (_state, text) => html`<span class="bar-label">${this._t(label)}</span>
         <span class="bar" role="presentation">
-          <span
-            class=${`fill ${severity(percent ?? 0)}`}
-            style=${`width:${Math.min(100, Math.max(0, percent ?? 0))}%`}
-          ></span>
+          ${percent === null
+            ? nothing
+            : html`<span
+                class=${`fill ${severity(percent)}`}
+                style=${`width:${Math.min(100, Math.max(0, percent))}%`}
+              ></span>`}
         </span>
         <span class="bar-value">${text}</span>`,
       "value bar-row",
@@ -311,12 +316,16 @@ export class NezhaFleetCard extends LitElement {
 
   private _tile(hass: HassLike, server: Server): TemplateResult {
     const online = onlineOf(hass, server);
-    const plain = (_state: HassEntityState, text: string): string => text;
-    return html`<div class=${`tile ${online === false ? "offline" : ""}`} role="listitem">
+    const plain = (_state: unknown, text: string): string => text;
+    return html`<div
+      class=${`tile ${online === false ? "offline" : ""}`}
+      role="listitem"
+      data-device=${server.deviceId}
+    >
       ${this._name(hass, server)}
       <div class="bars">${BARS.map(({ key, label }) => this._bar(hass, server, key, label))}</div>
       <dl class="facts">
-        ${this._fact(server, ["network_in_speed", "network_out_speed"], "download", html`↓ ${this._value(hass, server, "network_in_speed", "download", plain)} ↑ ${this._value(hass, server, "network_out_speed", "upload", plain)}`)}
+        ${this._fact(server, ["network_in_speed", "network_out_speed"], "network", html`↓ ${this._value(hass, server, "network_in_speed", "download", plain)} ↑ ${this._value(hass, server, "network_out_speed", "upload", plain)}`)}
         ${this._fact(server, ["network_in_traffic", "network_out_traffic"], "traffic", html`↓ ${this._value(hass, server, "network_in_traffic", "traffic", plain)} ↑ ${this._value(hass, server, "network_out_traffic", "traffic", plain)}`)}
         ${this._fact(server, ["last_boot"], "uptime", this._uptime(hass, server))}
         ${this._fact(server, ["load_1"], "load", this._value(hass, server, "load_1", "load", plain))}
@@ -338,8 +347,12 @@ export class NezhaFleetCard extends LitElement {
 
   private _row(hass: HassLike, server: Server): TemplateResult {
     const online = onlineOf(hass, server);
-    const plain = (_state: HassEntityState, text: string): string => text;
-    return html`<div class=${`row ${online === false ? "offline" : ""}`} role="listitem">
+    const plain = (_state: unknown, text: string): string => text;
+    return html`<div
+      class=${`row ${online === false ? "offline" : ""}`}
+      role="listitem"
+      data-device=${server.deviceId}
+    >
       ${this._name(hass, server)}
       <div class="mini-bars">${BARS.map(({ key, label }) => this._bar(hass, server, key, label))}</div>
       <div class="speeds">
@@ -408,7 +421,13 @@ export class NezhaFleetCard extends LitElement {
       min-width: 0;
     }
     .offline {
-      opacity: 0.5;
+      opacity: 0.6;
+    }
+    /* Greyed, but the red dot still says why. */
+    .offline .bars,
+    .offline .mini-bars,
+    .offline .facts,
+    .offline .speeds {
       filter: grayscale(1);
     }
     .name {
