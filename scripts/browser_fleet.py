@@ -26,8 +26,9 @@ PHONE = {"width": 390, "height": 844}
 WAIT_MS = 60_000
 
 # What the card shows against Home Assistant's own data, read in the page from the same hass
-# object the card rendered from: per tile the device and its name, per value the entity (of
-# that device, with that translation key) and its formatted state, the online dot; and which
+# object the card rendered from: per tile the device and its name, its flag (country sensor),
+# per value the entity (of that device, with that translation key) and its formatted state, the
+# online dot; and which
 # servers of the entry are shown (all of them, or a full first page).
 COMPARE_JS = """
 async (card) => {
@@ -61,6 +62,13 @@ async (card) => {
     if (!dot.classList.contains(want)) problems.push(`${name}: dot is not ${want}`);
     if ((state === "off") !== tile.classList.contains("offline")) {
       problems.push(`${name}: greyed ${tile.classList.contains("offline")} while ${state}`);
+    }
+    const country = Object.values(hass.entities).find(
+      (e) => e.device_id === device.id && e.translation_key === "country_code");
+    const code = country ? hass.states[country.entity_id]?.state : undefined;
+    const flag = tile.querySelector(".flag")?.title;
+    if (/^[A-Z]{2}$/.test(code ?? "") ? flag !== code : flag !== undefined) {
+      problems.push(`${name}: flag ${flag} for country ${code}`);
     }
     for (const button of tile.querySelectorAll("[data-entity]")) {
       const entity = hass.entities[button.dataset.entity];

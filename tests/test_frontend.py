@@ -7,7 +7,10 @@ import json
 from pathlib import Path
 
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
@@ -16,8 +19,15 @@ from custom_components.nezha.frontend import CARD_FILE, CARD_PATH
 FRONTEND = Path(__file__).parent.parent / "frontend"
 
 
+@pytest.fixture
+async def with_frontend(hass: HomeAssistant) -> None:
+    """Home Assistant's frontend, which a real instance sets up before the integration."""
+    assert await async_setup_component(hass, "frontend", {})
+
+
 async def test_card_served_and_registered(
     hass: HomeAssistant,
+    with_frontend: None,
     init_integration: MockConfigEntry,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
@@ -39,14 +49,21 @@ async def test_card_served_and_registered(
     assert "nezha-fleet-card-editor" in text
 
 
-async def test_card_loaded_once_for_many_entries(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+async def test_card_registered_once_across_reloads(
+    hass: HomeAssistant, with_frontend: None, init_integration: MockConfigEntry
 ) -> None:
     """Reloading an entry does not register the card again: it belongs to the integration."""
     before = hass.data[DATA_EXTRA_MODULE_URL].urls
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert hass.data[DATA_EXTRA_MODULE_URL].urls == before
+
+
+async def test_no_frontend_no_card(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Without a frontend (no UI) the entry loads all the same and nothing is served."""
+    assert "frontend" not in hass.config.components
+    assert DATA_EXTRA_MODULE_URL not in hass.data
+    assert init_integration.state is ConfigEntryState.LOADED
 
 
 def test_build_is_pinned() -> None:

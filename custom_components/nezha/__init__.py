@@ -51,8 +51,13 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Once per start, before any entry: serve the fleet card and register it with the frontend."""
-    await async_register_card(hass)
+    """Once per start, before any entry: serve the fleet card and register it with the frontend.
+
+    The frontend is an after-dependency: every Home Assistant with a UI loads it (before this
+    integration), and one without has nothing to show a card in.
+    """
+    if "frontend" in hass.config.components:
+        await async_register_card(hass)
     return True
 
 

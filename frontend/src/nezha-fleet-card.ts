@@ -51,6 +51,30 @@ const BARS: readonly { key: Key; label: WordKey }[] = [
   { key: "disk_usage", label: "disk" },
 ];
 
+let emojiFlags: boolean | undefined;
+
+/**
+ * Whether this browser draws flag emoji (Windows and Linux without an emoji font draw two
+ * letters in boxes): a flag drawn on a canvas has colour. Asked once.
+ */
+function flagEmoji(): boolean {
+  if (emojiFlags === undefined) {
+    const context = document.createElement("canvas").getContext("2d", { willReadFrequently: true });
+    emojiFlags = false;
+    if (context) {
+      context.canvas.width = context.canvas.height = 20;
+      context.font = "16px sans-serif";
+      context.textBaseline = "top";
+      context.fillText(flagOf("de"), 0, 0);
+      const pixels = context.getImageData(0, 0, 20, 20).data;
+      for (let index = 0; index < pixels.length && !emojiFlags; index += 4) {
+        emojiFlags = pixels[index] !== pixels[index + 1] || pixels[index + 1] !== pixels[index + 2];
+      }
+    }
+  }
+  return emojiFlags;
+}
+
 export class NezhaFleetCard extends LitElement {
   private _hass?: HassLike;
   private _config?: Config;
@@ -247,14 +271,19 @@ export class NezhaFleetCard extends LitElement {
   private _name(hass: HassLike, server: Server): TemplateResult {
     const online = onlineOf(hass, server);
     const status = this._t(online === null ? "unknown" : online ? "online" : "offline");
-    const flag = flagOf(stateOf(hass, server, "country_code")?.state);
+    const code = stateOf(hass, server, "country_code")?.state ?? "";
+    const flag = flagOf(code);
     return html`<button
       class="name"
       aria-label=${`${this._t("open_device", { name: server.name })} (${status})`}
       @click=${() => this._openDevice(server.deviceId)}
     >
       <span class=${`dot ${online === null ? "unknown" : online ? "on" : "off"}`} title=${status}></span>
-      ${flag ? html`<span class="flag" aria-hidden="true">${flag}</span>` : nothing}
+      ${flag
+        ? flagEmoji()
+          ? html`<span class="flag" title=${code}>${flag}</span>`
+          : html`<span class="flag code" title=${code}>${code.toUpperCase()}</span>`
+        : nothing}
       <span class="text">${server.name}</span>
     </button>`;
   }
@@ -458,6 +487,16 @@ export class NezhaFleetCard extends LitElement {
     }
     .flag {
       flex: none;
+    }
+    /* Where the browser has no flag emoji: the country's code. */
+    .flag.code {
+      font-size: 0.7em;
+      font-weight: 500;
+      line-height: 1;
+      padding: 2px 3px;
+      border-radius: 3px;
+      border: 1px solid var(--divider-color);
+      color: var(--secondary-text-color);
     }
     .bars,
     .mini-bars {
