@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+from typing import NoReturn
 
 import aiohttp
 from playwright.async_api import (
@@ -296,6 +297,14 @@ async def add_example_dashboard(hass: HassClient) -> str:
     return "nezha-example"
 
 
+def fail(stack: Stack, what: str, err: Exception) -> NoReturn:
+    """Report a failure with the end of Home Assistant's output, stop everything, exit 1."""
+    print(f"{what} FAILED: {err!r}", file=sys.stderr)
+    print(f"--- Home Assistant output ---\n{stack.tail('hass', 40)}", file=sys.stderr)
+    stack.stop()
+    sys.exit(1)
+
+
 async def open_browser(playwright: Playwright, tmp: Path) -> BrowserContext:
     """Debian's chromium, headless, with a profile of its own in ``tmp``."""
     return await playwright.chromium.launch_persistent_context(
@@ -345,10 +354,7 @@ async def run_fleet(args: argparse.Namespace) -> None:
                     json.dumps(figures, indent=2) + "\n"
                 )
         except Exception as err:  # noqa: BLE001 - report any failure with Home Assistant's output
-            print(f"fleet card check FAILED: {err!r}", file=sys.stderr)
-            print(f"--- Home Assistant output ---\n{stack.tail('hass', 40)}", file=sys.stderr)
-            stack.stop()
-            sys.exit(1)
+            fail(stack, "fleet card check", err)
         stack.stop()
     print(f"fleet card check passed in {time.monotonic() - start:.1f} s")
 
@@ -429,10 +435,7 @@ async def run(args: argparse.Namespace) -> None:
                     await browser_fleet.chinese_shots(page, stack.hass_url, out)
                     await browser.close()
         except Exception as err:  # noqa: BLE001 - report any failure with Home Assistant's output
-            print(f"browser check FAILED: {err!r}", file=sys.stderr)
-            print(f"--- Home Assistant output ---\n{stack.tail('hass', 40)}", file=sys.stderr)
-            stack.stop()
-            sys.exit(1)
+            fail(stack, "browser check", err)
         stack.stop()
     print(f"browser check passed in {time.monotonic() - start:.1f} s")
 
