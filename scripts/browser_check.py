@@ -7,27 +7,34 @@ docs/lovelace-example.yaml. Each page must show live entities before its screens
 Then the same Home Assistant speaks Simplified Chinese (the user's language and the system
 language, which entity names follow): the first step and the device page again, asserting that
 the integration's Chinese strings show, their English ones do not, and no label is cut off.
-``--out docs`` refreshes the README's images.
+The fleet card is added through the UI and checked on the way (scripts/browser_fleet.py);
+``--fleet 1000`` instead times it with a thousand servers. ``--out docs`` refreshes the
+README's images.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 from pathlib import Path
 import shutil
 import sys
 import tempfile
 import time
+from typing import NoReturn
 
 import aiohttp
 from playwright.async_api import (
+    BrowserContext,
     Page,
+    Playwright,
     TimeoutError as PlaywrightTimeoutError,
     async_playwright,
 )
 import yaml
 
+from scripts import browser_fleet
 from scripts.demo_stack import (
     DEMO_PASSWORD,
     DEMO_USER,
@@ -290,6 +297,68 @@ async def add_example_dashboard(hass: HassClient) -> str:
     return "nezha-example"
 
 
+def fail(stack: Stack, what: str, err: Exception) -> NoReturn:
+    """Report a failure with the end of Home Assistant's output, stop everything, exit 1."""
+    print(f"{what} FAILED: {err!r}", file=sys.stderr)
+    print(f"--- Home Assistant output ---\n{stack.tail('hass', 40)}", file=sys.stderr)
+    stack.stop()
+    sys.exit(1)
+
+
+async def open_browser(playwright: Playwright, tmp: Path) -> BrowserContext:
+    """Debian's chromium, headless, with a profile of its own in ``tmp``."""
+    return await playwright.chromium.launch_persistent_context(
+        str(tmp / "chromium"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+        locale="en-US",
+        timezone_id="UTC",
+    )
+
+
+async def run_fleet(args: argparse.Namespace) -> None:
+    """A demo of ``args.fleet`` servers: the fleet card's figures and shots in the browser."""
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="nezha-fleet-") as tmp:
+        stack = Stack(
+            Path(tmp) / "config",
+            hass_port=free_port(),
+            dashboard_port=free_port(),
+            servers=args.fleet,
+        )
+        try:
+            async with asyncio.timeout(args.timeout), aiohttp.ClientSession() as session:
+                hass = await bring_up(stack, session, args.timeout)
+                await hass.wait_for_entity_state(args.timeout)
+                (entries,) = await hass.ws({"type": "config_entries/get", "domain": "nezha"})
+                if entries[0]["state"] != "loaded":
+                    raise StackError(f"the entry is {entries[0]['state']}")
+                print(f"{args.fleet} servers loaded after {time.monotonic() - start:.1f} s")
+                async with async_playwright() as playwright:
+                    browser = await open_browser(playwright, Path(tmp))
+                    page = browser.pages[0] if browser.pages else await browser.new_page()
+                    await login(page, stack.hass_url)
+                    figures = await browser_fleet.fleet_figures(
+                        hass,
+                        page,
+                        stack.hass_url,
+                        entries[0]["entry_id"],
+                        SERVER_1_CPU,
+                        args.out,
+                        updates=5,
+                    )
+                    await browser.close()
+                (args.out / f"fleet-card-{args.fleet}.json").write_text(
+                    json.dumps(figures, indent=2) + "\n"
+                )
+        except Exception as err:  # noqa: BLE001 - report any failure with Home Assistant's output
+            fail(stack, "fleet card check", err)
+        stack.stop()
+    print(f"fleet card check passed in {time.monotonic() - start:.1f} s")
+
+
 async def run(args: argparse.Namespace) -> None:
     """Bring the demo up, take the screenshots, stop everything."""
     out: Path = args.out
@@ -319,15 +388,7 @@ async def run(args: argparse.Namespace) -> None:
                     )
                     await asyncio.sleep(min(5.0, max(0.0, settled - time.monotonic())))
                 async with async_playwright() as playwright:
-                    browser = await playwright.chromium.launch_persistent_context(
-                        str(Path(tmp) / "chromium"),
-                        executable_path=CHROMIUM,
-                        headless=True,
-                        args=CHROMIUM_ARGS,
-                        viewport={"width": 1280, "height": 900},
-                        locale="en-US",
-                        timezone_id="UTC",
-                    )
+                    browser = await open_browser(playwright, Path(tmp))
                     page = browser.pages[0] if browser.pages else await browser.new_page()
                     await login(page, stack.hass_url)
                     print("Screenshots:")
@@ -362,6 +423,7 @@ async def run(args: argparse.Namespace) -> None:
                         ["CPU, last hour", "server-4", "Watched"],
                         out / "screenshot-example-dashboard.png",
                     )
+                    await browser_fleet.demo_shots(hass, page, stack.hass_url, out)
                     await speak_chinese(hass, page, entries[0]["entry_id"])
                     shot = out / "screenshot-config-flow-zh.png"
                     await open_first_step(page, stack.hass_url, "确定", CHINESE_FLOW["shows"], shot)
@@ -370,12 +432,10 @@ async def run(args: argparse.Namespace) -> None:
                     await shoot(page, device_page, CHINESE_DEVICE["shows"], shot)
                     await check_words(page, CHINESE_DEVICE, shot)
                     await prove_overflow_check(page, "CPU 使用率")
+                    await browser_fleet.chinese_shots(page, stack.hass_url, out)
                     await browser.close()
         except Exception as err:  # noqa: BLE001 - report any failure with Home Assistant's output
-            print(f"browser check FAILED: {err!r}", file=sys.stderr)
-            print(f"--- Home Assistant output ---\n{stack.tail('hass', 40)}", file=sys.stderr)
-            stack.stop()
-            sys.exit(1)
+            fail(stack, "browser check", err)
         stack.stop()
     print(f"browser check passed in {time.monotonic() - start:.1f} s")
 
@@ -386,10 +446,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "nezha-shots")
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--settle", type=float, default=20, help="seconds of data before shots")
+    parser.add_argument(
+        "--fleet",
+        type=int,
+        default=0,
+        help="instead: a demo of this many servers, the fleet card's render and update times",
+    )
     args = parser.parse_args()
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
-    asyncio.run(run(args))
+    asyncio.run(run_fleet(args) if args.fleet else run(args))
 
 
 if __name__ == "__main__":

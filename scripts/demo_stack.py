@@ -69,6 +69,8 @@ class Stack:
     still: bool = False
     # The dashboard line the demo dashboard speaks (v0, v1 or v2).
     flavor: str = "v0"
+    # How many servers the demo dashboard has (the fleet card's check also runs 1000).
+    servers: int = DEMO_SERVERS
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[TextIO] = field(default_factory=list)
 
@@ -154,7 +156,7 @@ class Stack:
         """Start the demo dashboard, then Home Assistant."""
         self.prepare_config()
         dashboard = ["-m", "fake_dashboard", "--port", str(self.dashboard_port)]
-        dashboard += ["--servers", str(DEMO_SERVERS), "--token", self.token]
+        dashboard += ["--servers", str(self.servers), "--token", self.token]
         dashboard += ["--flavor", self.flavor]
         if self.still:
             dashboard.append("--still")

@@ -93,7 +93,12 @@ def _as_v0(server: dict[str, Any]) -> dict[str, Any]:
         "name": server.get("name", ""),
         "last_active": last.timestamp() if last.year > 1 else 0,
         "ipv4": server.get("geoip", {}).get("ip", {}).get("ipv4_addr", ""),
-        "host": {v0_key: host.get(key, 0) for key, v0_key in _HOST_KEYS.items()},
+        "host": {
+            **{v0_key: host.get(key, 0) for key, v0_key in _HOST_KEYS.items()},
+            # v1/v2 have the country beside the host, in the GeoIP answer.
+            "CountryCode": server.get("country_code")
+            or server.get("geoip", {}).get("country_code", ""),
+        },
         "status": {v0_key: state.get(key, 0) for key, v0_key in _STATE_KEYS.items()},
     }
 
@@ -224,7 +229,9 @@ async def compare(hass: HassClient, stack: Stack, session: aiohttp.ClientSession
             state(prefix + "last_boot") == boot, f"{name} last boot {state(prefix + 'last_boot')}"
         )
         check(state(prefix + "ipv4") == server["ipv4"], f"{name} IPv4")
-        compared += len(expected) + 2
+        country = state(prefix + "country_code")
+        check(country == host["CountryCode"].upper(), f"{name} country {country}")
+        compared += len(expected) + 3
     check(state(f"{entry_id}_servers_total") == str(len(servers)), "servers total")
     check(state(f"{entry_id}_servers_online") == str(online_count), "servers online")
     if stack.flavor != "v0":

@@ -64,6 +64,8 @@ async def test_docs_example_states(
         "sensor.server1_last_boot": "2022-05-16T06:52:42+00:00",
         "sensor.server1_last_seen": "2022-05-20T02:50:42+00:00",
         "sensor.server1_ipv4_address": "1.1.1.1",
+        # The fleet card's flag: the dashboard's lower-case code, upper-cased.
+        "sensor.server1_country": "HK",
         "sensor.127_0_0_1_servers_online": "1",
         "sensor.127_0_0_1_servers": "2",
     }

@@ -1,8 +1,9 @@
 """The Nezha Monitoring integration: an entry's life.
 
-Setup builds the client and the coordinators, creates the dashboard's device, keeps server and
-service devices in step with the dashboard (renames, removals), starts the live stream and
-the platforms; also entry migration, unload and device removal.
+The integration's set-up registers the fleet card (frontend.py). An entry's setup builds the
+client and the coordinators, creates the dashboard's device, keeps server and service devices
+in step with the dashboard (renames, removals), starts the live stream and the platforms; also
+entry migration, unload and device removal.
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from . import alerts
 from .api import DashboardFlavor, NezhaClient
-from .const import CONF_FLAVOR, LOGGER, MANUFACTURER
+from .const import CONF_FLAVOR, DOMAIN, LOGGER, MANUFACTURER
 from .coordinator import (
     NezhaConfigEntry,
     NezhaCronCoordinator,
@@ -31,6 +37,7 @@ from .coordinator import (
     NezhaRuntimeData,
     NezhaServicesCoordinator,
 )
+from .frontend import async_register_card
 from .identifiers import cron_of, dashboard_device, server_of, service_of
 from .repairs import async_clear_issues
 
@@ -40,6 +47,20 @@ PLATFORMS: list[Platform] = [
     Platform.EVENT,
     Platform.SENSOR,
 ]
+
+# Dashboards are added in the UI only; YAML under nezha: is refused with Home Assistant's message.
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Once per start, before any entry: serve the fleet card and register it with the frontend.
+
+    The frontend is an after-dependency: every Home Assistant with a UI loads it (before this
+    integration), and one without has nothing to show a card in.
+    """
+    if "frontend" in hass.config.components:
+        await async_register_card(hass)
+    return True
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bool:

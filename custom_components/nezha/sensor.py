@@ -368,6 +368,17 @@ SERVER_SENSORS: tuple[NezhaServerSensorDescription, ...] = (
         live=False,
         value_fn=lambda s: s.ipv6 or None,
     ),
+    # The dashboard's GeoIP guess (ISO 3166 code), the flag of the fleet card. Last in priority:
+    # on dashboards past the entity cap the card simply shows no flag.
+    NezhaServerSensorDescription(
+        key="country_code",
+        translation_key="country_code",
+        priority=26,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
+        exists_fn=lambda s: bool(s.host.country_code),
+        value_fn=lambda s: s.host.country_code.upper() or None,
+    ),
 )
 
 DASHBOARD_SENSORS: tuple[NezhaDashboardSensorDescription, ...] = (
