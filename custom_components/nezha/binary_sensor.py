@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -14,16 +14,16 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CronTask, ServiceStatus
-from .budget import fit_budget
+from .budget import Pending, fit_budget
 from .coordinator import NezhaConfigEntry, NezhaCronCoordinator
 from .cron import async_add_cron_entities
 from .entity import (
     NezhaCronEntity,
-    NezhaEntity,
     NezhaServerEntity,
     NezhaServiceEntity,
     async_add_chunked,
 )
+from .identifiers import server_unique_id
 
 # One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
@@ -61,32 +61,42 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     servers_added: set[int] = set()
 
-    @callback
-    def _new_online_sensors() -> list[NezhaEntity[Any]]:
-        if not coordinator.last_update_success:
-            return []
-        servers = coordinator.data.servers
-        # A server that left loses its device; forgotten here, it comes back whole.
-        servers_added.intersection_update(servers)
-        # By id, so that servers sharing a name get the same entity ids on every install.
-        new = sorted(servers.keys() - servers_added)
-        if not new:
-            return []
-        servers_added.update(new)
-        return fit_budget(
-            entry,
-            Platform.BINARY_SENSOR,
-            {
-                server_id: [NezhaOnlineSensor(coordinator, servers[server_id], ONLINE)]
-                for server_id in new
-            },
-            detailed=coordinator.detailed(new),
-        )
+    def _pending() -> dict[int, list[Pending[BinarySensorEntityDescription]]]:
+        """Servers listed without an online sensor yet, by id (stable ids for shared names).
 
-    await async_add_chunked(async_add_entities, _new_online_sensors())
-    entry.async_on_unload(
-        coordinator.async_add_listener(lambda: async_add_entities(_new_online_sensors()))
-    )
+        A server that left is forgotten here, and comes back whole.
+        """
+        servers = coordinator.data.servers
+        servers_added.intersection_update(servers)
+        new = sorted(servers.keys() - servers_added)
+        servers_added.update(new)
+        entry_id = entry.entry_id
+        return {
+            server_id: [
+                Pending(
+                    servers[server_id], ONLINE, server_unique_id(entry_id, server_id, ONLINE.key), 0
+                )
+            ]
+            for server_id in new
+        }
+
+    def _built(
+        new: dict[int, list[Pending[BinarySensorEntityDescription]]],
+    ) -> Iterator[NezhaOnlineSensor]:
+        """Only what fits, built as it is taken."""
+        for pending in fit_budget(
+            entry, Platform.BINARY_SENSOR, new, detailed=coordinator.detailed(new)
+        ):
+            yield NezhaOnlineSensor(coordinator, pending.server, pending.description)
+
+    await async_add_chunked(async_add_entities, _built(_pending()))
+
+    @callback
+    def _add_new_online_sensors() -> None:
+        if coordinator.last_update_success and (new := _pending()):
+            async_add_entities(list(_built(new)))
+
+    entry.async_on_unload(coordinator.async_add_listener(_add_new_online_sensors))
 
     services = entry.runtime_data.services
     if services is None:

@@ -12,12 +12,15 @@ out again at each reload, e.g. after the options change.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
 
-from .const import DOMAIN, LOGGER
+from .api import Server
+from .const import LOGGER
 from .repairs import async_set_issue
 
 if TYPE_CHECKING:
@@ -43,6 +46,24 @@ class Candidate(Protocol):
         """Its rank: lower stays enabled first."""
 
 
+@dataclass(frozen=True, slots=True)
+class Pending[DescriptionT: EntityDescription]:
+    """A server entity before it is built: what the budget needs to know of it.
+
+    Only what fits is built, a chunk at a time (entity objects cost more than this).
+    """
+
+    server: Server
+    description: DescriptionT
+    unique_id: str
+    priority: int
+
+    @property
+    def entity_registry_enabled_default(self) -> bool:
+        """Whether its description enables it."""
+        return self.description.entity_registry_enabled_default
+
+
 # Room kept under the cap for the dashboard's own and the service monitors' entities.
 ENTITY_RESERVE = 200
 
@@ -62,12 +83,17 @@ def fit_budget[CandidateT: Candidate](
     """
     hass = entry.runtime_data.coordinator.hass
     registry = er.async_get(hass)
+    # One pass over the entry's registrations rather than a registry lookup per candidate.
+    known = {
+        item.unique_id
+        for item in registry.entities.get_entries_for_config_entry_id(entry.entry_id)
+        if item.domain == domain
+    }
     registered = {
         id(entity)
         for entities in groups.values()
         for entity in entities
-        if entity.unique_id is not None
-        and registry.async_get_entity_id(domain, DOMAIN, entity.unique_id) is not None
+        if entity.unique_id in known
     }
     enabled = {
         key: sorted(

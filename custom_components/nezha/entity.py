@@ -9,8 +9,9 @@ counted on a server's device. Platforms give the values and add entities for wha
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import batched
 from typing import Any, Final
 
 from homeassistant.core import callback
@@ -289,11 +290,14 @@ ADD_CHUNK: Final = 250
 
 
 async def async_add_chunked(
-    async_add_entities: AddConfigEntryEntitiesCallback, entities: Sequence[Entity]
+    async_add_entities: AddConfigEntryEntitiesCallback, entities: Iterable[Entity]
 ) -> None:
-    """Add ``entities`` a chunk at a time, letting the event loop run in between."""
-    for start in range(0, len(entities), ADD_CHUNK):
-        async_add_entities(entities[start : start + ADD_CHUNK])
+    """Add ``entities`` a chunk at a time, letting the event loop run in between.
+
+    A lazy iterable is built a chunk at a time too.
+    """
+    for chunk in batched(entities, ADD_CHUNK, strict=False):
+        async_add_entities(chunk)
         await asyncio.sleep(0)
 
 

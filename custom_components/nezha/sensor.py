@@ -5,9 +5,11 @@ New ones are added as the dashboard reports them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import batched
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -40,11 +42,12 @@ from .api import (
     ServiceStatus,
     TrafficCycle,
 )
-from .budget import fit_budget
+from .budget import Pending, fit_budget
 from .const import DOMAIN
 from .coordinator import NezhaConfigEntry, NezhaCronCoordinator, NezhaDataUpdateCoordinator
 from .cron import async_add_cron_entities
 from .entity import (
+    ADD_CHUNK,
     NezhaCronEntity,
     NezhaCycleEntity,
     NezhaDashboardEntity,
@@ -471,6 +474,82 @@ CYCLE_SENSORS: tuple[NezhaCycleSensorDescription, ...] = (
 )
 
 
+type _PendingSensors = dict[int, list[Pending[NezhaServerSensorDescription]]]
+
+
+async def _async_setup_server_sensors(
+    entry: NezhaConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Every server's sensors, and those of servers and readings that appear later."""
+    coordinator = entry.runtime_data.coordinator
+    # Per server, the descriptions it has no entity for yet: all of them for a new server,
+    # then only readings it has not reported so far (temperature, GPU).
+    waiting: dict[int, tuple[NezhaServerSensorDescription, ...]] = {}
+
+    def _listed() -> list[int]:
+        """The servers listed, by id: servers sharing a name get the same ids on every install.
+
+        A server that left is forgotten here, and comes back whole.
+        """
+        servers = coordinator.data.servers
+        for server_id in waiting.keys() - servers.keys():
+            del waiting[server_id]
+        return sorted(servers)
+
+    def _pending(server_ids: Iterable[int]) -> _PendingSensors:
+        """The sensors of these servers whose readings have appeared, not built yet."""
+        servers = coordinator.data.servers
+        new: _PendingSensors = {}
+        for server_id in server_ids:
+            left = waiting.setdefault(server_id, SERVER_SENSORS)
+            if not left:
+                continue
+            server = servers[server_id]
+            ready = [d for d in left if d.exists_fn(server)]
+            if ready:
+                waiting[server_id] = tuple(d for d in left if d not in ready)
+                new[server_id] = [
+                    Pending(
+                        server,
+                        d,
+                        server_unique_id(entry.entry_id, server_id, d.key),
+                        d.priority,
+                    )
+                    for d in ready
+                ]
+        return new
+
+    def _built(new: _PendingSensors) -> Iterator[NezhaServerSensor]:
+        """Only what fits, built as it is taken, with one device description per server.
+
+        Each server's online binary sensor comes first (one slot elsewhere).
+        """
+        infos: dict[int, DeviceInfo] = {}
+        for pending in fit_budget(
+            entry, Platform.SENSOR, new, slots_elsewhere=1, detailed=coordinator.detailed(new)
+        ):
+            server = pending.server
+            info = infos.get(server.id) or infos.setdefault(
+                server.id, server_device_info(entry, server)
+            )
+            yield NezhaServerSensor(coordinator, server, pending.description, info)
+
+    # The whole fleet at setup: weighed a batch of servers per step of the event loop, then
+    # built and added a chunk at a time.
+    first: _PendingSensors = {}
+    for batch in batched(_listed(), ADD_CHUNK, strict=False):
+        first.update(_pending(batch))
+        await asyncio.sleep(0)
+    await async_add_chunked(async_add_entities, _built(first))
+
+    @callback
+    def _add_new_server_sensors() -> None:
+        if coordinator.last_update_success and (new := _pending(_listed())):
+            async_add_entities(list(_built(new)))
+
+    entry.async_on_unload(coordinator.async_add_listener(_add_new_server_sensors))
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NezhaConfigEntry,
@@ -484,53 +563,7 @@ async def async_setup_entry(
     async_add_entities(
         NezhaDashboardSensor(coordinator, description) for description in DASHBOARD_SENSORS
     )
-    # Per server, the descriptions it has no entity for yet: all of them for a new server,
-    # then only readings it has not reported so far (temperature, GPU).
-    waiting: dict[int, tuple[NezhaServerSensorDescription, ...]] = {}
-
-    @callback
-    def _new_server_sensors() -> list[NezhaServerSensor]:
-        if not coordinator.last_update_success:
-            return []
-        servers = coordinator.data.servers
-        # A server that left loses its device; forgotten here, it comes back whole.
-        for server_id in waiting.keys() - servers.keys():
-            del waiting[server_id]
-        for server_id in servers.keys() - waiting.keys():
-            waiting[server_id] = SERVER_SENSORS
-        new: dict[int, list[_Pending]] = {}
-        # By id, so that servers sharing a name get the same entity ids on every install.
-        for server_id in sorted(key for key, left in waiting.items() if left):
-            server = servers[server_id]
-            ready = [d for d in waiting[server_id] if d.exists_fn(server)]
-            if ready:
-                waiting[server_id] = tuple(d for d in waiting[server_id] if d not in ready)
-                new[server_id] = [
-                    _Pending(server, d, server_unique_id(entry.entry_id, server_id, d.key))
-                    for d in ready
-                ]
-        if not new:
-            return []
-        # Each server's online binary sensor comes first. Only what fits is built, with one
-        # device description for all of a server's sensors.
-        infos: dict[int, DeviceInfo] = {}
-        return [
-            NezhaServerSensor(
-                coordinator,
-                pending.server,
-                pending.description,
-                infos.get(pending.server.id)
-                or infos.setdefault(pending.server.id, server_device_info(entry, pending.server)),
-            )
-            for pending in fit_budget(
-                entry, Platform.SENSOR, new, slots_elsewhere=1, detailed=coordinator.detailed(new)
-            )
-        ]
-
-    await async_add_chunked(async_add_entities, _new_server_sensors())
-    entry.async_on_unload(
-        coordinator.async_add_listener(lambda: async_add_entities(_new_server_sensors()))
-    )
+    await _async_setup_server_sensors(entry, async_add_entities)
 
     services = entry.runtime_data.services
     if services is None:
@@ -586,25 +619,6 @@ async def async_setup_entry(
 
     _add_services()
     entry.async_on_unload(services.async_add_listener(_add_services))
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """A server sensor before it is built: what the entity budget needs to know of it."""
-
-    server: Server
-    description: NezhaServerSensorDescription
-    unique_id: str
-
-    @property
-    def entity_registry_enabled_default(self) -> bool:
-        """Whether its description enables it."""
-        return self.description.entity_registry_enabled_default
-
-    @property
-    def priority(self) -> int:
-        """Its description's rank."""
-        return self.description.priority
 
 
 class NezhaServerSensor(NezhaServerEntity, SensorEntity):
