@@ -72,6 +72,11 @@ class PacedWriter:
         return self._groups.keys()
 
     @property
+    def idle(self) -> bool:
+        """Whether every update taken so far has been written."""
+        return not self._urgent and not self._paced
+
+    @property
     def entity_count(self) -> int:
         """How many entities it writes."""
         return sum(len(group) for group in self._groups.values())

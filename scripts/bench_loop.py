@@ -1,0 +1,342 @@
+"""What a real install pays, over minutes: loop steps, collections, screens.
+
+    python -m scripts.bench_loop [--sizes 100 1000 5000] [--seconds 150] [--flavors v0 v2]
+                                 [--strict-loop]
+
+A real Home Assistant with the recorder (SQLite in a scratch folder: every state change becomes
+an event, whose context refers back to it — reference cycles that only the garbage collector
+frees), Home Assistant's websocket API with one screen subscribed to all entities the way the
+frontend is and reading at about 125 kB/s (a phone on a weak link), and the integration against
+the fake dashboard whose servers all move every second: polled every 30 s (v0) or streamed (v2,
+a frame every 2 s). Nothing is collected by hand; the clock is real.
+
+Per phase (setup, then the refreshes or frames) it prints the longest single step of the event
+loop (its thread's CPU time: a garbage collection inside a step counts in it), how many steps
+took longer than 50 ms, the most state changes written in one step and in one second, the
+collections per refresh by generation and the longest one, the process's CPU per refresh, and
+whether the screen stayed connected. ``--strict-loop`` fails the run (exit status 1) on any
+step over 50 ms during refreshes or over 100 ms during setup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections import Counter
+from collections.abc import Iterator
+import contextlib
+from dataclasses import dataclass, field
+import gc
+import math
+import sys
+import tempfile
+import time
+
+import aiohttp
+from aiohttp.test_utils import TestServer
+from homeassistant.auth.const import GROUP_ID_ADMIN
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import recorder as recorder_helper
+from homeassistant.setup import async_setup_component
+
+from custom_components.nezha.const import POLL_INTERVAL
+from scripts.bench import add_entry, dashboard, home_assistant, in_task
+
+REFRESH_LIMIT = 0.05
+SETUP_LIMIT = 0.1
+# The screen's reading speed: about 1 Mbit/s.
+SCREEN_BYTES_PER_SECOND = 125_000
+
+
+@dataclass
+class Phase:
+    """What the event loop did during one phase."""
+
+    longest: float = 0.0
+    longest_what: str = ""
+    over_50ms: int = 0
+    most_changes_per_step: int = 0
+    changes_per_second: Counter[int] = field(default_factory=Counter)
+    collections: Counter[int] = field(default_factory=Counter)
+    longest_collection: float = 0.0
+    cpu: float = 0.0
+    wall: float = 0.0
+
+
+class LoopMeter:
+    """Times every step of the event loop and counts state changes and collections."""
+
+    def __init__(self) -> None:
+        """Not installed yet."""
+        self.phase = Phase()
+        self.changes = 0
+        self._gc_start = 0.0
+
+    @callback
+    def changed(self, _event: Event) -> None:
+        """One state change."""
+        self.changes += 1
+        self.phase.changes_per_second[int(time.monotonic())] += 1
+
+    def _gc(self, what: str, info: dict[str, int]) -> None:
+        if what == "start":
+            self._gc_start = time.thread_time()
+            return
+        self.phase.collections[info["generation"]] += 1
+        self.phase.longest_collection = max(
+            self.phase.longest_collection, time.thread_time() - self._gc_start
+        )
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[LoopMeter]:
+        """Time every callback of the event loop for the duration of the block."""
+        handle_class = asyncio.events.Handle
+        original = handle_class._run  # noqa: SLF001
+        meter = self
+
+        def timed_run(handle: asyncio.Handle) -> None:
+            changes, start = meter.changes, time.thread_time()
+            original(handle)
+            took = time.thread_time() - start
+            phase = meter.phase
+            phase.most_changes_per_step = max(phase.most_changes_per_step, meter.changes - changes)
+            if took > REFRESH_LIMIT:
+                phase.over_50ms += 1
+            if took > phase.longest:
+                phase.longest = took
+                owner = getattr(getattr(handle, "_callback", None), "__self__", None)
+                what = owner if isinstance(owner, asyncio.Task) else handle
+                phase.longest_what = repr(what)[:200]
+
+        handle_class._run = timed_run  # type: ignore[method-assign,assignment]  # noqa: SLF001
+        gc.callbacks.append(self._gc)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self._gc)
+            handle_class._run = original  # type: ignore[method-assign]  # noqa: SLF001
+
+    @contextlib.contextmanager
+    def measuring(self) -> Iterator[Phase]:
+        """A new phase, with its CPU and wall time."""
+        self.phase = Phase()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        try:
+            yield self.phase
+        finally:
+            self.phase.cpu = time.process_time() - start_cpu
+            self.phase.wall = time.perf_counter() - start
+
+
+class Screen:
+    """One websocket subscribed to every entity, read at a phone's pace."""
+
+    def __init__(self) -> None:
+        """Not connected yet."""
+        self.closed_at: float | None = None
+        self.received = 0
+        self._task: asyncio.Task[None] | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._server: TestServer | None = None
+
+    async def connect(self, hass: HomeAssistant) -> None:
+        """Log in with a long-lived token and subscribe like the frontend."""
+        # An administrator sees every entity, as the owner's phone does.
+        user = await hass.auth.async_create_system_user("bench screen", group_ids=[GROUP_ID_ADMIN])
+        refresh = await hass.auth.async_create_refresh_token(user)
+        token = hass.auth.async_create_access_token(refresh)
+        self._server = TestServer(hass.http.app)
+        await self._server.start_server()
+        self._session = aiohttp.ClientSession()
+        ws = await self._session.ws_connect(self._server.make_url("/api/websocket"))
+        await ws.receive_json()
+        await ws.send_json({"type": "auth", "access_token": token})
+        if (await ws.receive_json())["type"] != "auth_ok":
+            raise SystemExit("the screen could not log in")
+        await ws.send_json({"id": 1, "type": "subscribe_entities"})
+        if not (await ws.receive_json())["success"]:
+            raise SystemExit("the screen could not subscribe")
+        self._task = asyncio.get_running_loop().create_task(self._read(ws))
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        async for message in ws:
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                break
+            self.received += 1
+            # Reading slower holds the socket back, as a slow link does.
+            await asyncio.sleep(len(message.data) / SCREEN_BYTES_PER_SECOND)
+        self.closed_at = time.monotonic()
+
+    async def close(self) -> None:
+        """Leave (before the entry unloads)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._session is not None:
+            await self._session.close()
+        if self._server is not None:
+            await self._server.close()
+
+
+@dataclass
+class Result:
+    """One size and dashboard line."""
+
+    size: int
+    flavor: str
+    setup: Phase
+    running: Phase
+    refreshes: int
+    screen_closed: bool
+    screen_messages: int
+
+
+async def _with_recorder(hass: HomeAssistant, folder: str) -> None:
+    recorder_helper.async_initialize_recorder(hass)
+    db_url = f"sqlite:///{folder}/home-assistant_v2.db"
+    if not await async_setup_component(hass, "recorder", {"recorder": {"db_url": db_url}}):
+        raise SystemExit("the recorder did not set up")
+    await hass.data[recorder_helper.DATA_RECORDER].db_connected
+    # The integration's dependency too: the screen's server freezes the routes.
+    for component in ("http", "websocket_api", "webhook"):
+        if not await async_setup_component(hass, component, {}):
+            raise SystemExit(f"{component} did not set up")
+
+
+async def measure(size: int, flavor: str, seconds: float, meter: LoopMeter) -> Result:
+    """Setup, then ``seconds`` of refreshes (v0) or frames (v2) with every value moving."""
+    fake = dashboard(size, flavor)
+    await fake.start()
+    screen = Screen()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            async with home_assistant() as hass:
+                await _with_recorder(hass, folder)
+                await screen.connect(hass)
+                unsub = hass.bus.async_listen(EVENT_STATE_CHANGED, meter.changed)
+                with meter.measuring() as setup:
+                    entry = await add_entry(hass, fake)
+                coordinator = entry.runtime_data.coordinator
+                refreshes = 0
+
+                @callback
+                def _counted() -> None:
+                    nonlocal refreshes
+                    refreshes += 1
+
+                unsub_refresh = coordinator.async_add_listener(_counted)
+                with meter.measuring() as running:
+                    end = time.monotonic() + seconds
+                    while time.monotonic() < end:
+                        await asyncio.sleep(1)
+                        fake.tick(1)
+                unsub_refresh()
+                unsub()
+                meter.phase = Phase()  # the unload below is not measured
+                closed = screen.closed_at is not None
+                received = screen.received
+                await screen.close()
+                await in_task(hass.config_entries.async_unload(entry.entry_id))
+                await hass.async_block_till_done()
+    finally:
+        await fake.stop()
+    return Result(size, flavor, setup, running, refreshes, closed, received)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def report(results: list[Result], seconds: float) -> None:
+    """The table."""
+    print()
+    print(
+        f"A real install over {seconds:g} s (recorder on, one screen at 125 kB/s, every value"
+        " moving each second; steps in the event loop thread's CPU time, collections"
+        " included)"
+    )
+    print(
+        "| servers | line | phase | longest step ms | steps > 50 ms | most changes in a step"
+        " | most changes in a second | collections gen 0/1/2 per refresh | longest collection ms"
+        " | process CPU per refresh ms | screen |"
+    )
+    print("|---:|---|---|---:|---:|---:|---:|---|---:|---:|---|")
+    for item in results:
+        for name, phase, count in (
+            ("setup", item.setup, 1),
+            ("refreshes" if item.flavor == "v0" else "frames", item.running, item.refreshes),
+        ):
+            per = max(count, 1)
+            collections = "/".join(
+                f"{phase.collections[generation] / per:.1f}" for generation in (0, 1, 2)
+            )
+            busiest = max(phase.changes_per_second.values(), default=0)
+            screen = (
+                "closed" if item.screen_closed else f"connected ({item.screen_messages:,} messages)"
+            )
+            cpu = _ms(phase.cpu / per) if name != "setup" else f"{phase.cpu:.1f} s"
+            print(
+                f"| {item.size} | {item.flavor} | {name} ({count}) | {_ms(phase.longest)} |"
+                f" {phase.over_50ms} | {phase.most_changes_per_step} | {busiest} |"
+                f" {collections} | {_ms(phase.longest_collection)} | {cpu} | {screen} |"
+            )
+    print()
+    for item in results:
+        for name, phase in (("setup", item.setup), ("running", item.running)):
+            print(f"longest step, {item.size} {item.flavor} {name}: {phase.longest_what}")
+
+
+def findings(results: list[Result]) -> list[str]:
+    """Steps over the limits, and screens closed."""
+    found = []
+    for item in results:
+        if item.setup.longest > SETUP_LIMIT:
+            found.append(f"{item.size} {item.flavor}: setup step {_ms(item.setup.longest)} ms")
+        if item.running.longest > REFRESH_LIMIT:
+            found.append(f"{item.size} {item.flavor}: step {_ms(item.running.longest)} ms")
+        if item.screen_closed:
+            found.append(f"{item.size} {item.flavor}: the screen was disconnected")
+    return found
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Measure every size and line; print the table."""
+    meter = LoopMeter()
+    results = []
+    with meter.installed():
+        for size in args.sizes:
+            for flavor in args.flavors:
+                print(f"measuring {size} servers ({flavor}) for {args.seconds:g} s ...", flush=True)
+                results.append(await measure(size, flavor, args.seconds, meter))
+    report(results, args.seconds)
+    found = findings(results)
+    interval = POLL_INTERVAL.total_seconds()
+    print(
+        f"(refreshes: one per {interval:g} s; frames: numbers handed over once per {interval:g} s)"
+    )
+    if found:
+        print(("FAILED" if args.strict_loop else "over the limits") + f" ({len(found)}):")
+        for line in found:
+            print(f"  {line}")
+        return 1 if args.strict_loop else 0
+    print("no step over the limits; every screen stayed connected")
+    return 0
+
+
+def main() -> None:
+    """Parse arguments and run."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--flavors", nargs="+", default=["v0", "v2"], choices=["v0", "v2"])
+    parser.add_argument("--seconds", type=float, default=150.0)
+    parser.add_argument("--strict-loop", action="store_true")
+    args = parser.parse_args()
+    if math.isnan(args.seconds) or args.seconds <= 0:
+        parser.error("--seconds must be positive")
+    sys.exit(asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()
