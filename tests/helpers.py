@@ -204,6 +204,9 @@ class Sample:
     # Whether this is a websocket capture; its frames (decoded) when the handshake succeeded.
     stream: bool = False
     frames: list[Any] | None = None
+    # The request's method and JSON body (captures of 2026-12-06 on; earlier ones are GETs).
+    method: str = "GET"
+    request_body: Any = None
 
     @property
     def id(self) -> str:
@@ -247,6 +250,8 @@ def _load(file: Path) -> Sample:
         status=raw["status"],
         headers=raw["headers"],
         body=raw["body"],
+        method=request.get("method", "GET"),
+        request_body=request.get("body"),
     )
 
 
