@@ -12,6 +12,8 @@ websocket handshake), the Content-Type, and the JSON shape, recursively: the sam
 from __future__ import annotations
 
 import base64
+import json
+import re
 from typing import Any
 
 from aiohttp import ClientSession, WSMsgType, WSServerHandshakeError, web
@@ -40,7 +42,15 @@ from fake_dashboard.server import (
     FakeService,
     make_server,
 )
-from tests.helpers import SERVER, Sample, go_time, in_folder, load_samples, sample_params
+from tests.helpers import (
+    SERVER,
+    Sample,
+    go_time,
+    in_folder,
+    load_deliveries,
+    load_samples,
+    sample_params,
+)
 
 ALL = load_samples()
 PERSONAL_TOKEN = "nzp_conformanceFAKEtoken0123456789"
@@ -334,6 +344,8 @@ async def _fake_like(sample: Sample) -> FakeDashboard:
     if line == "v0":
         fake.load_v0_example(samples["server_details"].body)
     else:
+        # The captured dashboards spoke English (their alerts and test messages too).
+        fake.language = samples["setting"].body["data"]["config"]["language"]
         if line == "v2":
             # The scopes the captures' tokens had (real-samples/README.md).
             fake.add_personal_token(PERSONAL_TOKEN, scopes=CAPTURE_SCOPES)
@@ -445,7 +457,8 @@ class _Webhook:
     def __init__(self, runner: web.AppRunner, url: str) -> None:
         self.runner = runner
         self.url = url
-        self.received: list[bytes] = []
+        # (path, headers, body) of each delivery.
+        self.received: list[tuple[str, dict[str, str], str]] = []
 
     async def stop(self) -> None:
         await self.runner.cleanup()
@@ -457,7 +470,7 @@ async def _webhook_listener() -> _Webhook:
     hook = _Webhook(runner, "")
 
     async def receive(request: web.Request) -> web.Response:
-        hook.received.append(await request.read())
+        hook.received.append((request.path, dict(request.headers), await request.text()))
         return web.Response(status=200)
 
     app.router.add_post("/{tail:.*}", receive)
@@ -503,6 +516,39 @@ async def test_fake_answers_like_the_real_dashboard(sample: Sample, session: Cli
         await webhook.stop()
     differences = _differences(sample, answer)
     assert not differences, "the fake differs:\n" + "\n".join(differences)
+
+
+async def test_test_message_like_the_real_one(session: ClientSession) -> None:
+    """v1 sends a new channel its test message, as v1.14.14 did: the channel's headers, its
+    body with ``#NEZHA#`` and ``#DATETIME#`` filled in and the server placeholders left."""
+    deliveries = load_deliveries()
+    if "v1.14.14/notification_test_delivery" not in deliveries:
+        pytest.skip("no captures")
+    real = deliveries["v1.14.14/notification_test_delivery"]
+    sample = in_folder(ALL, "v1.14.14")["notification_create_loopback"]
+    fake = await _fake_like(sample)
+    webhook = await _webhook_listener()
+    try:
+        answer = await _ask(fake, sample, session, webhook.url)
+    finally:
+        await fake.stop()
+        await webhook.stop()
+    assert answer["body"]["success"] is True
+    [(path, headers, body)] = webhook.received
+    assert path == real["path"]
+    # Header names are case-insensitive (Go writes them canonical: X-Nezha-Ha-Secret).
+    sent_headers = {name.lower(): value for name, value in headers.items()}
+    for name in ("Content-Type", "X-Nezha-Ha-Secret"):
+        assert sent_headers[name.lower()] == real["headers"][name]
+    sent, captured = json.loads(body), json.loads(real["body"])
+    assert sent.keys() == captured.keys()
+    assert {key: sent[key] for key in sent if key != "datetime"} == {
+        key: captured[key] for key in captured if key != "datetime"
+    }
+    # Go's time.Time.String(): the fraction without trailing zeros, offset and zone name.
+    date = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,9})? [+-]\d{4} \S+"
+    assert re.fullmatch(date, captured["datetime"])
+    assert re.fullmatch(date, sent["datetime"])
 
 
 def test_zero_time_is_never() -> None:
