@@ -85,6 +85,24 @@ METRICS = frozenset(
 # Counters: a bucket keeps its last value, not the mean.
 LAST_VALUE_METRICS = frozenset({"net_in_transfer", "net_out_transfer", "uptime"})
 METRIC_PERIODS = {"1d": (86400, 30), "7d": (7 * 86400, 1800), "30d": (30 * 86400, 7200)}
+# The status figure each metric records (temperature and gpu are left out here).
+METRIC_STATUS_KEYS = {
+    "cpu": "CPU",
+    "memory": "MemUsed",
+    "swap": "SwapUsed",
+    "disk": "DiskUsed",
+    "net_in_speed": "NetInSpeed",
+    "net_out_speed": "NetOutSpeed",
+    "net_in_transfer": "NetInTransfer",
+    "net_out_transfer": "NetOutTransfer",
+    "load1": "Load1",
+    "load5": "Load5",
+    "load15": "Load15",
+    "tcp_conn": "TcpConnCount",
+    "udp_conn": "UdpConnCount",
+    "process_count": "ProcessCount",
+    "uptime": "Uptime",
+}
 UNAUTHORIZED_JWT = {"error": "ApiErrorUnauthorized"}
 # What /api/v1/setting adds for a logged-in user (the front ends a v1/v2 dashboard bundles).
 FRONTEND_TEMPLATES = [
@@ -618,6 +636,18 @@ class FakeDashboard(ActionsMixin):
             status["Load1"] = round(max(0.0, status["Load1"] + rng.uniform(-0.2, 0.2)), 2)
             status["TcpConnCount"] = max(0, status["TcpConnCount"] + rng.randint(-5, 5))
             server.last_active = now
+            self.record_metrics(server)
+
+    def record_metrics(self, server: FakeServer) -> None:
+        """Store a report in the TSDB (when on), as the dashboard does; keep 30 days."""
+        if not self.tsdb_enabled:
+            return
+        now = self.clock()
+        for metric, key in METRIC_STATUS_KEYS.items():
+            samples = self.metric_samples.setdefault((server.id, metric), [])
+            samples.append((now, float(server.status.get(key) or 0)))
+            while samples and samples[0][0] < now - METRIC_PERIODS["30d"][0]:
+                samples.pop(0)
 
     def heartbeat(self) -> None:
         """Agents report again with unchanged values (a still demo for exact comparisons)."""

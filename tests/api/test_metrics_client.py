@@ -21,7 +21,7 @@ from custom_components.nezha.api import (
 )
 from fake_dashboard import FakeDashboard
 from fake_dashboard.server import SCOPE_INVENTORY, SCOPE_SERVER_READ
-from tests.helpers import EXAMPLE_NOW, V2_TOKEN
+from tests.helpers import EXAMPLE_NOW, V2_TOKEN, Clock
 
 READER = "nzp_metricsREADERtoken0123456789"
 
@@ -122,3 +122,24 @@ async def test_older_lines_keep_no_history(
             await client.async_get_metrics(1, "cpu")
         assert refused.value.reason is MetricsErrorReason.UNSUPPORTED
         assert fake.requests == {}
+
+
+async def test_reports_fill_the_history(
+    v2: FakeDashboard, clock: Clock, session: ClientSession
+) -> None:
+    """With the TSDB on, each report the agents send is stored and answered."""
+    v2.add_personal_token(READER, scopes=frozenset({SCOPE_INVENTORY, SCOPE_SERVER_READ}))
+    v2.tsdb_enabled = True
+    client = _client(session, v2)
+    assert (await client.async_get_metrics(1, "cpu")).points == ()
+    figures = []
+    for _ in range(3):
+        clock.now += 30
+        v2.tick(30)
+        figures.append(v2.servers[1].status["CPU"])
+    points = (await client.async_get_metrics(1, "cpu")).points
+    assert [point.value for point in points] == figures
+    uptime = (await client.async_get_metrics(1, "uptime")).points
+    assert uptime[-1].value == v2.servers[1].status["Uptime"]
+    # Server 2 never reported: nothing stored.
+    assert (await client.async_get_metrics(2, "cpu")).points == ()
