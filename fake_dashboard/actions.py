@@ -259,29 +259,6 @@ class ActionsMixin:
             ]
         return self._json(payload)
 
-    async def _cron_create(self: FakeDashboard, request: web.Request) -> web.Response:
-        if (refusal := self._check_auth(request, SCOPE_CRON_WRITE)) is not None:
-            return refusal
-        form = await request.json()
-        cron = FakeCron(
-            name=form.get("name", ""),
-            task_type=form.get("task_type", 0),
-            scheduler=form.get("scheduler", ""),
-            command=form.get("command", ""),
-            servers=list(form.get("servers") or []),
-            cover=form.get("cover", 0),
-            notification_group_id=form.get("notification_group_id", 0),
-            push_successful=form.get("push_successful", False),
-            created_at=self.clock(),
-        )
-        if cron.task_type == 0:
-            # Only a scheduled task is given to the scheduler.
-            cron.cron_job_id = self._next_cron_job_id
-            self._next_cron_job_id += 1
-        cron_id = max(self.crons, default=0) + 1
-        self.crons[cron_id] = cron
-        return self._json({"success": True, "data": cron_id})
-
     async def _cron_manual(self: FakeDashboard, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_CRON_EXEC)) is not None:
             return refusal
@@ -307,6 +284,29 @@ class ActionsMixin:
         if cron is not None:
             cron.last_executed_at = self.clock()
             cron.last_result = cron_id not in self.cron_failing
+
+    async def _cron_create(self, request: web.Request) -> web.Response:
+        if (refusal := self._check_auth(request, SCOPE_CRON_WRITE)) is not None:
+            return refusal
+        form = await request.json()
+        cron = FakeCron(
+            name=form.get("name", ""),
+            task_type=form.get("task_type", 0),
+            scheduler=form.get("scheduler", ""),
+            command=form.get("command", ""),
+            servers=list(form.get("servers") or []),
+            cover=form.get("cover", 0),
+            notification_group_id=form.get("notification_group_id", 0),
+            push_successful=form.get("push_successful", False),
+            created_at=self.clock(),
+        )
+        if cron.task_type == 0:
+            # Only a scheduled task is given to the scheduler.
+            cron.cron_job_id = self._next_cron_job_id
+            self._next_cron_job_id += 1
+        cron_id = max(self.crons, default=0) + 1
+        self.crons[cron_id] = cron
+        return self._json({"success": True, "data": cron_id})
 
     # --- notification channels and groups ----------------------------------------------
 
@@ -398,7 +398,7 @@ class ActionsMixin:
 
         return {"created_at": rfc3339(created), "updated_at": rfc3339(updated or created)}
 
-    async def _group_create(self: FakeDashboard, request: web.Request) -> web.Response:
+    async def _group_create(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_GROUP_WRITE)) is not None:
             return refusal
         form = await request.json()
