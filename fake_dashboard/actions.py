@@ -3,7 +3,9 @@
 Reproduced from the dashboard's source (tags v1.14.14, v2.0.13/v2.0.14, v2.3.7):
 - ``GET /api/v1/cron`` lists tasks (scope ``nezha:cron:read``); ``last_executed_at`` is Go's
   zero time before the first run and ``last_result`` is omitempty, so a failed run is only a
-  time without a result. ``/api/v1/cron/:id/manual`` (scope ``nezha:cron:exec``) is a GET up to
+  time without a result; an empty list has no ``data`` at all (so for channels and groups).
+  ``POST /api/v1/cron`` (``nezha:cron:write``) creates one; a scheduled one gets a
+  ``cron_job_id``. ``/api/v1/cron/:id/manual`` (scope ``nezha:cron:exec``) is a GET up to
   v2.0.13 and a POST from v2.0.14; the other method gets the API's 404. The agents report a
   run's result later: here after ``cron_run_delay`` seconds, failing for tasks in
   ``cron_failing``.
@@ -11,9 +13,9 @@ Reproduced from the dashboard's source (tags v1.14.14, v2.0.13/v2.0.14, v2.3.7):
   it "a test message" unless ``skip_check``: a failed delivery refuses the channel with an
   error. ``GET`` lists channels without their URL, headers and body (v2); deleting one
   (``POST /api/v1/batch-delete/notification``) also drops it from every group.
-- ``GET /api/v1/notification-group`` lists groups with their channel ids;
-  ``PATCH /api/v1/notification-group/:id`` replaces the whole member list (unknown ids are
-  refused).
+- ``GET /api/v1/notification-group`` lists groups with their channel ids (``null`` when none);
+  ``POST`` creates one, ``PATCH /api/v1/notification-group/:id`` replaces the whole member list
+  (unknown ids are refused).
 - A notification renders the channel's JSON body: ``#NEZHA#`` (the message), ``#DATETIME#``
   and, when the alert concerns a server that has reported, ``#SERVER.NAME#``, ``#SERVER.ID#``,
   ``#SERVER.IP#``, ... JSON-escaped; for a server that never reported nothing at all is
@@ -42,6 +44,7 @@ from yarl import URL
 from .gotime import GO_ZERO_RFC3339, rfc3339
 
 SCOPE_CRON_READ = "nezha:cron:read"
+SCOPE_CRON_WRITE = "nezha:cron:write"
 SCOPE_CRON_EXEC = "nezha:cron:exec"
 SCOPE_NOTIFICATION_READ = "nezha:notification:read"
 SCOPE_NOTIFICATION_WRITE = "nezha:notification:write"
@@ -51,6 +54,7 @@ SCOPE_GROUP_WRITE = "nezha:notification-group:write"
 ACTION_SCOPES = frozenset(
     {
         SCOPE_CRON_READ,
+        SCOPE_CRON_WRITE,
         SCOPE_CRON_EXEC,
         SCOPE_NOTIFICATION_READ,
         SCOPE_NOTIFICATION_WRITE,
@@ -126,10 +130,17 @@ class FakeCron:
     # Dashboard clock (unix s) of the last run; None = never.
     last_executed_at: float | None = None
     last_result: bool = False
+    # Dashboard clock (unix s) of its creation; None = Go's zero time.
+    created_at: float | None = None
+    # The scheduler's entry of a scheduled task (0 for one an alert triggers: omitted).
+    cron_job_id: int = 0
 
     def to_v1(self) -> dict[str, Any]:
         """As Go serialises it: zero time is written, ``last_result`` false is omitted."""
         item: dict[str, Any] = {
+            "created_at": rfc3339(self.created_at),
+            # A run writes the task back.
+            "updated_at": rfc3339(self.last_executed_at or self.created_at),
             "name": self.name,
             "task_type": self.task_type,
             "scheduler": self.scheduler,
@@ -146,6 +157,8 @@ class FakeCron:
             item["push_successful"] = True
         if self.last_result:
             item["last_result"] = True
+        if self.cron_job_id:
+            item["cron_job_id"] = self.cron_job_id
         return item
 
 
@@ -160,6 +173,8 @@ class FakeNotification:
     request_header: str = ""
     request_body: str = ""
     verify_tls: bool = False
+    format_metric_units: bool = False
+    created_at: float | None = None
 
 
 @dataclass
@@ -168,6 +183,8 @@ class FakeGroup:
 
     name: str
     members: list[int] = field(default_factory=list)
+    created_at: float | None = None
+    updated_at: float | None = None
 
 
 @dataclass
@@ -232,6 +249,7 @@ class ActionsMixin(ABC):
         self.resolve: dict[str, str] = {}
         self.language = "zh-CN"
         self._next_notification_id = 1
+        self._next_cron_job_id = 1
         self._run_tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -247,11 +265,13 @@ class ActionsMixin(ABC):
     def add_actions_routes(self, app: web.Application, api: str) -> None:
         """The routes of this module."""
         app.router.add_get(f"{api}/cron", self._cron_list)
+        app.router.add_post(f"{api}/cron", self._cron_create)
         app.router.add_route(self.manual_method, f"{api}/cron/{{id}}/manual", self._cron_manual)
         app.router.add_get(f"{api}/notification", self._notification_list)
         app.router.add_post(f"{api}/notification", self._notification_create)
         app.router.add_post(f"{api}/batch-delete/notification", self._notification_delete)
         app.router.add_get(f"{api}/notification-group", self._group_list)
+        app.router.add_post(f"{api}/notification-group", self._group_create)
         app.router.add_patch(f"{api}/notification-group/{{id}}", self._group_update)
 
     # --- scheduled tasks ---------------------------------------------------------------
@@ -292,13 +312,38 @@ class ActionsMixin(ABC):
             cron.last_executed_at = self.clock()
             cron.last_result = cron_id not in self.cron_failing
 
+    async def _cron_create(self, request: web.Request) -> web.Response:
+        if (refusal := self._check_auth(request, SCOPE_CRON_WRITE)) is not None:
+            return refusal
+        form = await request.json()
+        cron = FakeCron(
+            name=form.get("name", ""),
+            task_type=form.get("task_type", 0),
+            scheduler=form.get("scheduler", ""),
+            command=form.get("command", ""),
+            servers=list(form.get("servers") or []),
+            cover=form.get("cover", 0),
+            notification_group_id=form.get("notification_group_id", 0),
+            push_successful=form.get("push_successful", False),
+            created_at=self.clock(),
+        )
+        if cron.task_type == 0:
+            # Only a scheduled task is given to the scheduler.
+            cron.cron_job_id = self._next_cron_job_id
+            self._next_cron_job_id += 1
+        cron_id = max(self.crons, default=0) + 1
+        self.crons[cron_id] = cron
+        return self._json({"success": True, "data": cron_id})
+
     # --- notification channels and groups ----------------------------------------------
 
     async def _notification_list(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_NOTIFICATION_READ)) is not None:
             return refusal
         data = [
-            {"id": channel_id, "name": channel.name}
+            {"id": channel_id}
+            | self._created(channel.created_at, channel.created_at)
+            | {"name": channel.name}
             | (
                 {"url": "", "request_header": "", "request_body": ""}
                 if self.flavor == "v2"
@@ -308,7 +353,13 @@ class ActionsMixin(ABC):
                     "request_body": channel.request_body,
                 }
             )
-            | {"request_method": channel.request_method, "request_type": channel.request_type}
+            | {
+                "request_method": channel.request_method,
+                "request_type": channel.request_type,
+                # Pointers in Go: written, false included, since the form always sets them.
+                "verify_tls": channel.verify_tls,
+                "format_metric_units": channel.format_metric_units,
+            }
             for channel_id, channel in sorted(self.notifications.items())
         ]
         payload: dict[str, Any] = {"success": True}
@@ -328,6 +379,8 @@ class ActionsMixin(ABC):
             request_header=form.get("request_header", ""),
             request_body=form.get("request_body", ""),
             verify_tls=form.get("verify_tls", False),
+            format_metric_units=form.get("format_metric_units", False),
+            created_at=self.clock(),
         )
         if not form.get("skip_check", False):
             delivery = await self._send(None, channel, MESSAGES[self._language_key]["test"], None)
@@ -352,10 +405,37 @@ class ActionsMixin(ABC):
         if (refusal := self._check_auth(request, SCOPE_GROUP_READ)) is not None:
             return refusal
         data = [
-            {"group": {"id": group_id, "name": group.name}, "notifications": group.members or None}
+            {
+                "group": {"id": group_id}
+                | self._created(group.created_at, group.updated_at)
+                | {"name": group.name},
+                "notifications": group.members or None,
+            }
             for group_id, group in sorted(self.notification_groups.items())
         ]
-        return self._json({"success": True, "data": data})
+        payload: dict[str, Any] = {"success": True}
+        if data:
+            payload["data"] = data
+        return self._json(payload)
+
+    @staticmethod
+    def _created(created: float | None, updated: float | None) -> dict[str, str]:
+        """``model.Common``'s times: omitempty, but Go never omits a struct (zero time)."""
+        return {"created_at": rfc3339(created), "updated_at": rfc3339(updated or created)}
+
+    async def _group_create(self, request: web.Request) -> web.Response:
+        if (refusal := self._check_auth(request, SCOPE_GROUP_WRITE)) is not None:
+            return refusal
+        form = await request.json()
+        members = list(dict.fromkeys(form.get("notifications") or []))
+        if any(member not in self.notifications for member in members):
+            return self._json({"error": "have invalid notification id"})
+        group_id = max(self.notification_groups, default=0) + 1
+        now = self.clock()
+        self.notification_groups[group_id] = FakeGroup(
+            form.get("name", ""), members, created_at=now, updated_at=now
+        )
+        return self._json({"success": True, "data": group_id})
 
     async def _group_update(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_GROUP_WRITE)) is not None:
@@ -370,6 +450,7 @@ class ActionsMixin(ABC):
             return self._json({"error": "have invalid notification id"})
         group.name = form.get("name", group.name)
         group.members = members
+        group.updated_at = self.clock()
         return self._json({"success": True})
 
     # --- alerts ------------------------------------------------------------------------

@@ -31,7 +31,15 @@ answers of the real dashboards by tests/api/test_fake_conformance.py:
   host's ``platform_version`` and ``version``; v1 lists only services shown on the service
   page, v2 all of them;
 - ``GET /api/v1/server-group`` lists groups with their server ids (null when empty);
-  ``GET /api/v1/server?id=`` returns everything when no id matches.
+  ``GET /api/v1/server?id=`` returns everything when no id matches;
+- ``PATCH /api/v1/server/:id`` (``nezha:server:write``) replaces the name, notes, display index
+  and guest switch with the form's (what it leaves out becomes zero); ``public_note`` is sent
+  as stored, a string, in the REST list and the first frame of each stream (guests too);
+- ``GET /api/v1/profile`` gives the user's record to a login; a personal token is refused;
+- v2 only: ``GET /api/v1/server/:id/metrics?metric=&period=`` (guests: ``period=1d`` only)
+  answers the points in ``metric_samples`` averaged per bucket (30 s, 30 min, 2 h for 1d, 7d,
+  30d; the last value for counters), ``null`` when there is none; with the TSDB off
+  (``tsdb_enabled``) ``[]``. Its refusals come with HTTP 200.
 """
 
 from __future__ import annotations
@@ -64,6 +72,37 @@ V1_VERSION = "1.14.14"
 V2_VERSION = "2.3.7"
 SCOPE_INVENTORY = "nezha:inventory:read"
 SCOPE_SERVICE = "nezha:service:read"
+SCOPE_SERVER_READ = "nezha:server:read"
+SCOPE_SERVER_WRITE = "nezha:server:write"
+# ``serverMetricMap`` of v2.3.7 and the bucket of each period (seconds).
+METRICS = frozenset(
+    {
+        *("cpu", "memory", "swap", "disk", "net_in_speed", "net_out_speed"),
+        *("net_in_transfer", "net_out_transfer", "load1", "load5", "load15", "tcp_conn"),
+        *("udp_conn", "process_count", "temperature", "uptime", "gpu"),
+    }
+)
+# Counters: a bucket keeps its last value, not the mean.
+LAST_VALUE_METRICS = frozenset({"net_in_transfer", "net_out_transfer", "uptime"})
+METRIC_PERIODS = {"1d": (86400, 30), "7d": (7 * 86400, 1800), "30d": (30 * 86400, 7200)}
+# The status figure each metric records (temperature and gpu are left out here).
+METRIC_STATUS_KEYS = {
+    "cpu": "CPU",
+    "memory": "MemUsed",
+    "swap": "SwapUsed",
+    "disk": "DiskUsed",
+    "net_in_speed": "NetInSpeed",
+    "net_out_speed": "NetOutSpeed",
+    "net_in_transfer": "NetInTransfer",
+    "net_out_transfer": "NetOutTransfer",
+    "load1": "Load1",
+    "load5": "Load5",
+    "load15": "Load15",
+    "tcp_conn": "TcpConnCount",
+    "udp_conn": "UdpConnCount",
+    "process_count": "ProcessCount",
+    "uptime": "Uptime",
+}
 UNAUTHORIZED_JWT = {"error": "ApiErrorUnauthorized"}
 # What /api/v1/setting adds for a logged-in user (the front ends a v1/v2 dashboard bundles).
 FRONTEND_TEMPLATES = [
@@ -473,6 +512,10 @@ class FakeDashboard(ActionsMixin):
         # v1/v2 service monitors and transfer rules, by id.
         self.services: dict[int, FakeService] = {}
         self.cycles: dict[int, FakeCycle] = {}
+        # v2's metric history: whether the TSDB is on, and (server id, metric) → the
+        # agents' samples (dashboard clock in unix s, value), oldest first.
+        self.tsdb_enabled = False
+        self.metric_samples: dict[tuple[int, str], list[tuple[float, float]]] = {}
         # The live stream: wall-clock seconds between frames (2 on a real dashboard), whether
         # the handshake succeeds, and the open websockets.
         self.frame_interval = 2.0
@@ -584,6 +627,18 @@ class FakeDashboard(ActionsMixin):
             status["Load1"] = round(max(0.0, status["Load1"] + rng.uniform(-0.2, 0.2)), 2)
             status["TcpConnCount"] = max(0, status["TcpConnCount"] + rng.randint(-5, 5))
             server.last_active = now
+            self.record_metrics(server)
+
+    def record_metrics(self, server: FakeServer) -> None:
+        """Store a report in the TSDB (when on), as the dashboard does; keep 30 days."""
+        if not self.tsdb_enabled:
+            return
+        now = self.clock()
+        for metric, key in METRIC_STATUS_KEYS.items():
+            samples = self.metric_samples.setdefault((server.id, metric), [])
+            samples.append((now, float(server.status.get(key) or 0)))
+            while samples and samples[0][0] < now - METRIC_PERIODS["30d"][0]:
+                samples.pop(0)
 
     def heartbeat(self) -> None:
         """Agents report again with unchanged values (a still demo for exact comparisons)."""
@@ -613,6 +668,10 @@ class FakeDashboard(ActionsMixin):
         if self.flavor == "v1":
             app.router.add_get(f"{api}/refresh-token", self._refresh)
         app.router.add_get(f"{api}/server", self._server_v1)
+        app.router.add_patch(f"{api}/server/{{id}}", self._server_update)
+        app.router.add_get(f"{api}/profile", self._profile)
+        if self.flavor == "v2":
+            app.router.add_get(f"{api}/server/{{id}}/metrics", self._metrics)
         app.router.add_get(f"{api}/server-group", self._server_group)
         app.router.add_get(f"{api}/ws/server", self._stream)
         app.router.add_get(f"{api}/service", self._service)
@@ -796,7 +855,7 @@ class FakeDashboard(ActionsMixin):
         # No omitempty on these.
         config |= {"ip_change_notification_group_id": 0, "cover": 0}
         if self.flavor == "v2":
-            data["tsdb_enabled"] = False
+            data["tsdb_enabled"] = self.tsdb_enabled
         return self._json({"success": True, "data": data})
 
     async def _login(self, request: web.Request) -> web.Response:
@@ -838,6 +897,78 @@ class FakeDashboard(ActionsMixin):
         if servers:
             payload["data"] = [server.to_v1(owner=owner) for server in servers]
         return self._json(payload)
+
+    async def _server_update(self, request: web.Request) -> web.Response:
+        if (refusal := self._check_auth(request, SCOPE_SERVER_WRITE)) is not None:
+            return refusal
+        raw_id = request.match_info["id"]
+        server = self.servers.get(int(raw_id)) if raw_id.isdigit() else None
+        if server is None:
+            return self._json({"error": f"server id {raw_id} does not exist"})
+        form = await request.json()
+        # As updateServer: every field of the form replaces the server's, absent ones with zero.
+        server.name = form.get("name", "")
+        server.note = form.get("note", "")
+        server.public_note = form.get("public_note", "")
+        server.display_index = form.get("display_index", 0)
+        server.hide_for_guest = form.get("hide_for_guest", False)
+        return self._json({"success": True})
+
+    async def _profile(self, request: web.Request) -> web.Response:
+        raw = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if self.flavor == "v2" and raw.startswith("nzp_"):
+            return self._json(
+                {"error": "ApiErrorForbidden: this endpoint is not accessible by api token"},
+                status=403,
+            )
+        if not self._logged_in(request):
+            return self._json(UNAUTHORIZED_JWT)
+        created = rfc3339(min((s.created_at or 0.0 for s in self.servers.values()), default=None))
+        user = {"id": 1, "created_at": created, "updated_at": created, "username": self.username}
+        # The bcrypt hash is sent (no json:"-" on v1's Password); the secret is the agents'.
+        user |= {"password": "$2a$10$" + "x" * 53, "agent_secret": "fake-agent-secret"}
+        return self._json({"success": True, "data": user})
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        refusal, member = self._optional_auth(request, SCOPE_SERVER_READ)
+        if refusal is not None:
+            return refusal
+        raw_id = request.match_info["id"]
+        server = self.servers.get(int(raw_id)) if raw_id.isdigit() else None
+        if server is None or (server.hide_for_guest and not member):
+            return self._json({"error": "server not found" if server is None else "unauthorized"})
+        metric = request.query.get("metric", "")
+        if metric not in METRICS:
+            return self._json({"error": "invalid metric name"})
+        period = request.query.get("period") or "1d"
+        if period not in METRIC_PERIODS:
+            return self._json({"error": f"invalid period: {period}, expected 1d, 7d, or 30d"})
+        if not member and period != "1d":
+            return self._json({"error": "unauthorized: only 1d data available for guests"})
+        data: dict[str, Any] = {"server_id": server.id, "server_name": server.name}
+        data |= {"metric": metric, "data_points": []}
+        if self.tsdb_enabled:
+            data["data_points"] = self._metric_points(server.id, metric, period)
+        return self._json({"success": True, "data": data})
+
+    def _metric_points(self, server_id: int, metric: str, period: str) -> list[Any] | None:
+        """The samples of the window [now - period, now], one point per bucket (None: none)."""
+        length, bucket = METRIC_PERIODS[period]
+        now = self.clock()
+        buckets: dict[int, list[float]] = {}
+        for when, value in self.metric_samples.get((server_id, metric), []):
+            if now - length <= when <= now:
+                buckets.setdefault(int(when // bucket) * bucket, []).append(value)
+        if not buckets:
+            return None
+        points = []
+        for start, values in sorted(buckets.items()):
+            value = values[-1] if metric in LAST_VALUE_METRICS else sum(values) / len(values)
+            # Go writes a whole float64 without a fraction.
+            points.append(
+                {"ts": start * 1000, "value": int(value) if value.is_integer() else value}
+            )
+        return points
 
     async def _server_group(self, request: web.Request) -> web.Response:
         if (refusal := self._check_auth(request, SCOPE_INVENTORY)) is not None:

@@ -204,6 +204,9 @@ class Sample:
     # Whether this is a websocket capture; its frames (decoded) when the handshake succeeded.
     stream: bool = False
     frames: list[Any] | None = None
+    # The request's method and JSON body (captures of 2026-12-06 on; earlier ones are GETs).
+    method: str = "GET"
+    request_body: Any = None
 
     @property
     def id(self) -> str:
@@ -247,6 +250,8 @@ def _load(file: Path) -> Sample:
         status=raw["status"],
         headers=raw["headers"],
         body=raw["body"],
+        method=request.get("method", "GET"),
+        request_body=request.get("body"),
     )
 
 
@@ -307,10 +312,11 @@ def _json_body(payload: Any) -> bytes:
 
 
 class Replay:
-    """A web server that answers each path with the capture made for it.
+    """A web server that answers each path (and method) with the capture made for it.
 
     REST answers keep their status, body and the headers a client may read; a websocket capture
-    replays its handshake status and then its frames, and closes.
+    replays its handshake status and then its frames, and closes. A method no capture was made
+    for gets the dashboards' 404, as their router answers it.
     """
 
     def __init__(self, samples: Iterable[Sample], *, date: float | None = None) -> None:
@@ -318,10 +324,12 @@ class Replay:
 
         The captures keep no Date header; the client takes its clock from it.
         """
-        self.routes = {sample.path: sample for sample in samples}
+        self.routes = {(sample.method, sample.path): sample for sample in samples}
         self.date = date
         # (path with query, Authorization or None, Origin or None) per request received.
         self.seen: list[tuple[str, str | None, str | None]] = []
+        # (method, JSON body or None) per request received, in the same order.
+        self.sent: list[tuple[str, Any]] = []
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -347,7 +355,9 @@ class Replay:
         self.seen.append(
             (request.path_qs, request.headers.get("Authorization"), request.headers.get("Origin"))
         )
-        sample = self.routes.get(request.path)
+        raw = await request.read()
+        self.sent.append((request.method, json.loads(raw) if raw else None))
+        sample = self.routes.get((request.method, request.path))
         if sample is None:
             return web.Response(status=404, body=_json_body({"error": "404 Not Found"}))
         if not sample.stream or sample.frames is None:

@@ -48,6 +48,21 @@ async def test_diagnostics_redact_secrets(
     assert {server["name"] for server in diagnostics["servers"]} == {"**REDACTED**"}
 
 
+async def test_diagnostics_redact_public_notes(
+    hass: HomeAssistant, v2: FakeDashboard, make_entry: MakeEntry, setup_entry: SetupEntry
+) -> None:
+    """A server's public note is the user's free text (here billing data): it stays out."""
+    v2.servers[1].public_note = '{"billingDataMod":{"amount":"$7.31 per month"}}'
+    entry = make_entry(v2)
+    await setup_entry(entry)
+    assert entry.runtime_data.coordinator.data.servers[1].public_note.startswith("{")
+    data = await async_get_config_entry_diagnostics(hass, entry)
+    assert "per month" not in str(data)
+    notes = {server["id"]: server["public_note"] for server in data["servers"]}
+    # An empty note has nothing to hide (Home Assistant leaves empty values as they are).
+    assert notes == {1: "**REDACTED**", 2: ""}
+
+
 async def test_diagnostics_carry_services_without_names(
     hass: HomeAssistant,
     with_services: FakeDashboard,

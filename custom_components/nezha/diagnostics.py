@@ -19,6 +19,8 @@ TO_REDACT = {
     "ipv4",
     "ipv6",
     "name",
+    # Free text the user wrote on the dashboard (billing, contacts...).
+    "public_note",
     # Alerts: whoever knows these could fire events in Home Assistant.
     "secret",
     "webhook_id",

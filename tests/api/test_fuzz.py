@@ -30,6 +30,7 @@ from custom_components.nezha.api import (
     NezhaError,
     Server,
     ServerHost,
+    ServerMetrics,
     ServerStatus,
     ServiceStatus,
     Temperature,
@@ -283,6 +284,37 @@ def test_v1v2_one_server(server: dict[str, Any]) -> None:
     parsed = _model_or_own_error(lambda: v1v2.parse_server(server))
     if parsed is not None:
         check_model(parsed, Server)
+
+
+_metric_points = st.lists(
+    st.fixed_dictionaries(
+        {},
+        optional={"ts": st.integers() | json_values, "value": st.floats() | json_values},
+    ),
+    max_size=3,
+)
+_metrics_data = st.fixed_dictionaries(
+    {},
+    optional={
+        "server_id": st.integers() | json_values,
+        "server_name": st.text(max_size=5) | json_values,
+        "metric": st.sampled_from(["cpu", ""]) | json_values,
+        "data_points": _metric_points | st.none() | json_values,
+    },
+)
+
+
+@FUZZ
+@given(data=json_values | _envelope(_metrics_data | json_values))
+@example(data={"success": True, "data": {"server_id": 1, "data_points": [{"ts": 2**62}]}})
+@example(data={"success": True, "data": {"server_id": 2, "data_points": [{"ts": 1, "value": 1}]}})
+@example(data={"error": "invalid period: 2h, expected 1d, 7d, or 30d"})
+def test_v2_metrics(data: Any) -> None:
+    """A metric history, or a refusal: only the client's own errors."""
+    metrics = _model_or_own_error(lambda: v1v2.parse_metrics(data))
+    if metrics is not None:
+        check_model(metrics, ServerMetrics)
+        assert metrics.server_id > 0
 
 
 @FUZZ

@@ -12,18 +12,28 @@ import asyncio
 from collections.abc import Callable
 import contextlib
 from datetime import UTC, datetime
+import json
+import re
 from typing import Any
 
 from aiohttp import ClientSession
 import pytest
 
 from custom_components.nezha.api import (
+    CronTask,
     DashboardFlavor,
+    MetricPoint,
+    MetricsErrorReason,
     NezhaAuthError,
     NezhaClient,
+    NezhaMetricsError,
+    NezhaResponseError,
     NezhaTokenExpiredError,
+    NotificationChannel,
+    NotificationGroup,
     Server,
     ServerHost,
+    ServerMetrics,
     ServerStatus,
     Service,
     ServicesSnapshot,
@@ -33,6 +43,10 @@ from custom_components.nezha.api import (
     v0,
 )
 from custom_components.nezha.api.client import (
+    CRON_PATH,
+    NOTIFICATION_DELETE_PATH,
+    NOTIFICATION_GROUP_PATH,
+    NOTIFICATION_PATH,
     SERVER_GROUP_PATH,
     SERVER_PATH,
     SERVICE_PATH,
@@ -41,6 +55,7 @@ from custom_components.nezha.api.client import (
     V0_DETAILS_PATH,
     V0_LIST_PATH,
 )
+from custom_components.nezha.api.models import METRIC_PERIODS, METRICS
 from custom_components.nezha.api.stream import Watch
 from tests.helpers import (
     Replay,
@@ -61,10 +76,41 @@ ONLINE_THRESHOLD = 30.0
 NOT_REQUESTED = {
     "/api/v1/monitor/1": "v0's per-server check history; v0 has no service overview to show",
     "/api/v1/profile": "the user's own record (password hash, agent secret) is none of ours",
-    "/api/v1/server/1/metrics": "metric history; Home Assistant keeps its own",
     "/api/v1/server/1/service": "per-server check history; the overview is /api/v1/service",
     "/api/v1/service/server": "which servers run checks; not shown",
 }
+# Writes captured that the integration never sends, and why (method, path pattern).
+NOT_SENT = {
+    ("POST", CRON_PATH): "tasks are the user's; the integration lists and runs them",
+    ("POST", NOTIFICATION_GROUP_PATH): "groups are the user's; a channel joins existing ones",
+    ("PATCH", r"/api/v1/server/\d+"): "servers are the user's; public_note is only read",
+}
+# The routes of scheduled tasks, notifications and metric histories the client reads or
+# writes, each checked by test_action_answer (method, path pattern).
+ACTIONS = {
+    ("GET", CRON_PATH): "list tasks",
+    ("GET", r"/api/v1/cron/\d+/manual"): "run a task (v1)",
+    ("POST", r"/api/v1/cron/\d+/manual"): "run a task (v2)",
+    ("GET", NOTIFICATION_PATH): "list channels",
+    ("POST", NOTIFICATION_PATH): "create a channel",
+    ("POST", NOTIFICATION_DELETE_PATH): "delete a channel",
+    ("GET", NOTIFICATION_GROUP_PATH): "list groups",
+    ("PATCH", r"/api/v1/notification-group/\d+"): "set a group's channels",
+    ("GET", r"/api/v1/server/\d+/metrics"): "a metric history",
+}
+
+
+def _route(sample: Sample, routes: dict[tuple[str, str], str]) -> tuple[str, str] | None:
+    return next(
+        (
+            (method, pattern)
+            for method, pattern in routes
+            if method == sample.method and re.fullmatch(pattern, sample.path)
+        ),
+        None,
+    )
+
+
 REST_READ = {
     V0_DETAILS_PATH,
     V0_LIST_PATH,
@@ -97,9 +143,9 @@ WRONG_CREDENTIALS = ("_badtoken", "_noauth", "_bearer", "_rawtoken_no_bearer")
 
 
 def _expects_refusal(sample: Sample) -> bool:
-    return (
-        sample.name.endswith(WRONG_CREDENTIALS) and (sample.line, sample.name) not in GUEST_ANSWERS
-    )
+    # Without credentials too: guests get no REST server list (server_public_note_guest).
+    wrong = sample.name.endswith(WRONG_CREDENTIALS) or "Authorization" not in sample.request_headers
+    return wrong and (sample.line, sample.name) not in GUEST_ANSWERS
 
 
 # --- the tables: JSON key → model field and how the value reads --------------------------
@@ -231,6 +277,7 @@ V0_SERVER_KEYS = {
 # A frame carries the country at the top level instead of in geoip.
 V1V2_SERVER_KEYS = {
     *("id", "name", "last_active", "display_index", "host", "state", "geoip", "country_code"),
+    "public_note",
 }
 SERVICE_KEYS = {"service_name", "current_up", "current_down", "total_up", "total_down", "delay"}
 IGNORED_SERVICE_KEYS = {"up": "daily successes; the 30-day totals are read", "down": "same"}
@@ -284,6 +331,8 @@ def _expected_v1v2_server(obj: dict[str, Any], groups: tuple[str, ...] = ()) -> 
         display_index=obj.get("display_index", 0),
         host=_read(obj.get("host", {}), V1V2_HOST, ServerHost, country_code=country),
         status=_read(obj.get("state", {}), V1V2_STATE, ServerStatus),
+        # Kept raw, a string (often JSON a front end wrote); absent when empty.
+        public_note=_text(obj.get("public_note", "")),
     )
 
 
@@ -333,8 +382,14 @@ def test_every_capture_is_checked() -> None:
     if not ALL:
         pytest.skip("no captures")
     assert len(ALL) >= 80
-    paths = {sample.path for sample in ALL}
-    assert paths <= REST_READ | NOT_REQUESTED.keys() | {STREAM_PATH, V0_STREAM_PATH}
+    unchecked = {
+        (sample.method, sample.path)
+        for sample in ALL
+        if sample.path not in REST_READ | NOT_REQUESTED.keys() | {STREAM_PATH, V0_STREAM_PATH}
+        and _route(sample, ACTIONS) is None
+        and _route(sample, NOT_SENT) is None
+    }
+    assert not unchecked
     # Every folder has the answers to wrong credentials.
     for folder in {sample.folder for sample in ALL}:
         names = in_folder(ALL, folder)
@@ -445,7 +500,8 @@ async def _check_v0_servers(sample: Sample, client: NezhaClient, replay: Replay)
 
 async def _check_v1v2_servers(sample: Sample, client: NezhaClient) -> None:
     folder = in_folder(ALL, sample.folder)
-    servers_body = folder["server"].body
+    # The servers the replay serves: this list's, or the folder's beside its groups.
+    servers_body = (sample if sample.path == SERVER_PATH else folder["server"]).body
     groups = _expected_groups(folder["server_group"].body.get("data"))
     snapshot = await client.async_get_servers()
     assert snapshot.flavor is FLAVORS[sample.line]
@@ -536,6 +592,216 @@ def test_v0_frames_host_and_status(sample: Sample) -> None:
             assert v0.parse_status(item["State"]) == _read(item["State"], V0_STATUS, ServerStatus)
 
 
+# --- scheduled tasks, notifications, metric histories ----------------------------------
+
+CRON_KEYS = {"id", "name", "task_type", "scheduler", "cover", "last_executed_at", "last_result"}
+IGNORED_CRON_KEYS = {
+    "created_at": "not shown",
+    "updated_at": "not shown",
+    "command": "what it runs is the dashboard's business; the integration only presses run",
+    "servers": "where it runs: not shown",
+    "notification_group_id": "whom its result is sent to: not shown",
+    "push_successful": "same",
+    "cron_job_id": "the dashboard's scheduler entry",
+}
+CHANNEL_KEYS = {"id", "name"}
+IGNORED_CHANNEL_KEYS = {
+    "created_at": "not shown",
+    "updated_at": "not shown",
+    "url": "the target (v2 lists it empty): the integration knows its own",
+    "request_method": "same",
+    "request_type": "same",
+    "request_header": "same (the secret header on v1)",
+    "request_body": "same",
+    "verify_tls": "same",
+    "format_metric_units": "how figures are written in messages: not shown",
+}
+GROUP_KEYS = {"id", "name"}
+IGNORED_GROUP_KEYS = {"created_at": "not shown", "updated_at": "not shown"}
+METRICS_KEYS = {"server_id", "server_name", "metric", "data_points"}
+
+
+def _known(obj: dict[str, Any], keys: set[str], ignored: dict[str, str]) -> None:
+    unknown = obj.keys() - keys - ignored.keys()
+    assert not unknown, f"keys no table knows: {sorted(unknown)}"
+
+
+def _expected_cron(obj: dict[str, Any]) -> CronTask:
+    _known(obj, CRON_KEYS, IGNORED_CRON_KEYS)
+    executed = go_time(_text(obj["last_executed_at"]))
+    result = obj.get("last_result", False)
+    assert type(result) is bool
+    return CronTask(
+        id=_integer(obj["id"]),
+        name=_text(obj["name"]),
+        task_type=_integer(obj["task_type"]),
+        scheduler=_text(obj["scheduler"]),
+        cover=_integer(obj["cover"]),
+        last_executed_at=executed,
+        # false is omitted: it means a failure only once the task ran.
+        last_succeeded=None if executed is None else result,
+    )
+
+
+def _expected_channel(obj: dict[str, Any]) -> NotificationChannel:
+    _known(obj, CHANNEL_KEYS, IGNORED_CHANNEL_KEYS)
+    return NotificationChannel(id=_integer(obj["id"]), name=_text(obj["name"]))
+
+
+def _expected_group(obj: dict[str, Any]) -> NotificationGroup:
+    assert obj.keys() == {"group", "notifications"}, obj
+    group = obj["group"]
+    _known(group, GROUP_KEYS, IGNORED_GROUP_KEYS)
+    members = obj["notifications"] or []
+    return NotificationGroup(
+        id=_integer(group["id"]),
+        name=_text(group["name"]),
+        members=tuple(_integer(member) for member in members),
+    )
+
+
+def _expected_metrics(data: dict[str, Any]) -> ServerMetrics:
+    assert data.keys() == METRICS_KEYS, data
+    points = []
+    for point in data["data_points"] or []:
+        assert point.keys() == {"ts", "value"}, point
+        when = datetime.fromtimestamp(_integer(point["ts"]) / 1000, UTC)
+        points.append(MetricPoint(ts=when, value=_number(point["value"])))
+    return ServerMetrics(
+        server_id=_integer(data["server_id"]),
+        server_name=_text(data["server_name"]),
+        metric=_text(data["metric"]),
+        points=tuple(points),
+    )
+
+
+def _expected_refusal(sample: Sample, metric: str, period: str) -> MetricsErrorReason:
+    """Why the dashboard refuses, judged from what was asked (the source's order of checks)."""
+    if metric not in METRICS:
+        return MetricsErrorReason.UNKNOWN_METRIC
+    if period not in METRIC_PERIODS:
+        return MetricsErrorReason.BAD_PERIOD
+    assert "Authorization" not in sample.request_headers
+    assert period != "1d"
+    return MetricsErrorReason.GUESTS_ONE_DAY
+
+
+ACTION_SAMPLES = [sample for sample in ALL if _route(sample, ACTIONS) is not None]
+
+
+def _served_with(sample: Sample) -> list[Sample]:
+    """The captures a replay serves for this one: what the client reads before it writes."""
+    folder = in_folder(ALL, sample.folder)
+    if sample.path.endswith("/manual"):
+        # Both methods' answers: the client finds the line's own.
+        return [item for item in folder.values() if item.path == sample.path]
+    if sample.method == "PATCH":
+        # The group as it was before the channel joined it: ``ops`` without members.
+        return [sample, folder["notification_group_list_after_delete"]]
+    return [sample]
+
+
+@pytest.mark.parametrize("sample", sample_params(ACTION_SAMPLES))
+async def test_action_answer(sample: Sample, session: ClientSession) -> None:
+    """Tasks, channels, groups and metric histories: the client reads each capture as its JSON
+    says and sends what the real dashboard was sent."""
+    served = _served_with(sample)
+    replay = Replay(served)
+    url = await replay.start()
+    client = NezhaClient(session, url, _token(sample), flavor=FLAVORS[sample.line])
+    try:
+        await _check_action(sample, client, replay)
+    finally:
+        await replay.stop()
+    if "Authorization" in sample.request_headers:
+        # Every request (none for v1's metrics) carries the credentials, as Bearer.
+        assert all(auth == f"Bearer {_token(sample)}" for _, auth, _ in replay.seen)
+
+
+async def _check_action(sample: Sample, client: NezhaClient, replay: Replay) -> None:
+    body = sample.body
+    data = body.get("data")
+    if sample.path.endswith("/metrics"):
+        await _check_metrics(sample, client, replay)
+    elif sample.path.endswith("/manual"):
+        task_id = int(sample.path.split("/")[-2])
+        working = [item for item in _served_with(sample) if item.status == 200]
+        assert len(working) == 1
+        await client.async_run_cron(task_id)
+        # v2 takes POST, v1 GET; the other method gets 404 (the client then tries GET).
+        assert replay.sent[-1][0] == working[0].method == ("POST" if sample.line == "v2" else "GET")
+    elif sample.path == CRON_PATH:
+        assert await client.async_get_cron() == {
+            item["id"]: _expected_cron(item) for item in data or []
+        }
+    elif (sample.method, sample.path) == ("GET", NOTIFICATION_PATH):
+        assert await client.async_get_notifications() == {
+            item["id"]: _expected_channel(item) for item in data or []
+        }
+    elif sample.path == NOTIFICATION_PATH:
+        await _check_create_channel(sample, client, replay)
+    elif sample.path == NOTIFICATION_DELETE_PATH:
+        await client.async_delete_notification(sample.request_body[0])
+        assert replay.sent == [("POST", sample.request_body)]
+    elif sample.path == NOTIFICATION_GROUP_PATH:
+        assert await client.async_get_notification_groups() == {
+            item["group"]["id"]: _expected_group(item) for item in data or []
+        }
+    else:
+        assert sample.method == "PATCH"
+        group_id = int(sample.path.rsplit("/", 1)[1])
+        await client.async_set_group_channel(sample.request_body["notifications"][0], [group_id])
+        # The group was read, then written with exactly the capture's body.
+        assert replay.sent == [("GET", None), ("PATCH", sample.request_body)]
+
+
+async def _check_create_channel(sample: Sample, client: NezhaClient, replay: Replay) -> None:
+    form = sample.request_body
+    create = client.async_create_notification(
+        form["name"],
+        form["url"],
+        headers=json.loads(form["request_header"]),
+        body=form["request_body"],
+    )
+    if "error" in sample.body:
+        # v2.1+ refuses private targets with HTTP 200 and an error.
+        assert sample.body == {"error": "HTTP URL target is not allowed"}
+        with pytest.raises(NezhaResponseError):
+            await create
+    else:
+        assert await create == _integer(sample.body["data"])
+    [(method, sent)] = replay.sent
+    assert method == "POST"
+    # What the client sends is what the capture sent (headers compared as JSON), except that
+    # it never asks the dashboard to skip its test message.
+    expected = {key: value for key, value in form.items() if key != "skip_check"}
+    assert json.loads(sent.pop("request_header")) == json.loads(expected.pop("request_header"))
+    assert sent == expected
+
+
+async def _check_metrics(sample: Sample, client: NezhaClient, replay: Replay) -> None:
+    server_id = int(sample.path.split("/")[-2])
+    query = dict(part.split("=", 1) for part in sample.query.split("&"))
+    fetch = client.async_get_metrics(server_id, query["metric"], query["period"])
+    if sample.line != "v2":
+        # v1 has no such route (404): the client does not ask.
+        assert sample.status == 404
+        with pytest.raises(NezhaMetricsError) as unsupported:
+            await fetch
+        assert unsupported.value.reason is MetricsErrorReason.UNSUPPORTED
+        assert replay.seen == []
+        return
+    assert sample.status == 200
+    if "error" in sample.body:
+        assert sample.body.keys() == {"error"}
+        with pytest.raises(NezhaMetricsError) as refused:
+            await fetch
+        assert refused.value.reason is _expected_refusal(sample, query["metric"], query["period"])
+    else:
+        assert await fetch == _expected_metrics(sample.body["data"])
+    assert replay.seen[-1][0] == f"{sample.path}?{sample.query}"
+
+
 # --- what the captures show, spelled out --------------------------------------------------
 
 
@@ -616,3 +882,39 @@ async def test_services_v1_hides_what_its_service_page_hides(session: ClientSess
     assert service.latency_today == 18.60263442993164
     assert service.status is ServiceStatus.GOOD
     assert service.availability == 100.0
+
+
+async def test_public_note_is_the_stored_text(session: ClientSession) -> None:
+    """The note is kept as the dashboard stored it (JSON in a string); servers without one
+    have none; the stream sends it in its first frame only."""
+    servers = await _servers(_only("v2.3.7", "server_public_note_admin"), session)
+    written = _only("v2.3.7", "server_public_note_set").request_body
+    noted = [server for server in servers.values() if server.public_note]
+    assert [server.id for server in noted] == [1]
+    assert noted[0].public_note == written["public_note"]
+    assert json.loads(noted[0].public_note)["billingDataMod"]["amount"] == "$3.99"
+    frames = _only("v2.3.7", "ws_server_public_note_guest").frames
+    assert frames
+    assert [item.get("public_note") for item in frames[0]["servers"] if item["id"] == 1] == [
+        written["public_note"]
+    ]
+    assert all("public_note" not in item for frame in frames[1:] for item in frame["servers"])
+
+
+async def test_metrics_points_and_an_empty_history(session: ClientSession) -> None:
+    """1d: points 30 s apart; a dashboard without TSDB answers success with no point."""
+    histories = []
+    for name in ("server_2_metrics_cpu_1d", "server_2_metrics_cpu_1d_tsdb_off"):
+        sample = _only("v2.3.7", name)
+        replay = Replay([sample])
+        client = NezhaClient(session, await replay.start(), _token(sample), flavor=FLAVORS["v2"])
+        try:
+            histories.append(await client.async_get_metrics(2, "cpu", "1d"))
+        finally:
+            await replay.stop()
+    points = histories[0].points
+    assert len(points) == 2
+    assert (points[1].ts - points[0].ts).total_seconds() == 30
+    assert points[0].value == 50.91374809118434
+    assert histories[1].points == ()
+    assert histories[1].server_id == 2

@@ -26,10 +26,12 @@ from yarl import URL
 from . import stream, v0, v1v2
 from .auth import Answer, Credentials, Login, PersonalToken, RawToken
 from .errors import (
+    MetricsErrorReason,
     NezhaAuthError,
     NezhaConnectionError,
     NezhaError,
     NezhaInvalidUrlError,
+    NezhaMetricsError,
     NezhaMissingScopeError,
     NezhaNotDashboardError,
     NezhaNotFoundError,
@@ -47,6 +49,7 @@ from .models import (
     NotificationChannel,
     NotificationGroup,
     Server,
+    ServerMetrics,
     ServicesSnapshot,
 )
 from .parse import HostCache, dashboard_time
@@ -69,6 +72,8 @@ CRON_PATH: Final = "/api/v1/cron"
 NOTIFICATION_PATH: Final = "/api/v1/notification"
 NOTIFICATION_DELETE_PATH: Final = "/api/v1/batch-delete/notification"
 NOTIFICATION_GROUP_PATH: Final = "/api/v1/notification-group"
+# v2 only: ``{SERVER_PATH}/<id>/metrics?metric=&period=``.
+METRICS_SUFFIX: Final = "metrics"
 
 # v2 personal API tokens start with this; they are sent as ``Bearer``.
 PERSONAL_TOKEN_PREFIX: Final = "nzp_"  # noqa: S105 - a prefix, not a secret
@@ -225,6 +230,11 @@ class NezhaClient:
         return self.flavor in (DashboardFlavor.V1, DashboardFlavor.V2)
 
     @property
+    def supports_metrics(self) -> bool:
+        """Whether the dashboard keeps a history of each server's metrics (v2)."""
+        return self.flavor is DashboardFlavor.V2
+
+    @property
     def url(self) -> str:
         """The normalised dashboard URL."""
         return str(self._base)
@@ -355,6 +365,25 @@ class NezhaClient:
             self._manual_method = "GET"
             answer = await self._authed(path, method="GET")
         v1v2.parse_envelope(answer.data)
+
+    async def async_get_metrics(
+        self, server_id: int, metric: str, period: str = "1d"
+    ) -> ServerMetrics:
+        """A server's history of one metric (v2) over ``period`` ("1d", "7d" or "30d").
+
+        Refusals raise ``NezhaMetricsError`` with the reason (see ``METRICS`` and
+        ``METRIC_PERIODS`` for what the dashboard accepts); v0 and v1 keep no history.
+        """
+        await self.async_detect_flavor()
+        if not self.supports_metrics:
+            raise NezhaMetricsError(
+                "the dashboard keeps no metric history", MetricsErrorReason.UNSUPPORTED
+            )
+        answer = await self._authed(
+            f"{SERVER_PATH}/{int(server_id)}/{METRICS_SUFFIX}",
+            {"metric": metric, "period": period},
+        )
+        return v1v2.parse_metrics(answer.data)
 
     async def async_get_notifications(self) -> dict[int, NotificationChannel]:
         """The notification channels by id (names only: the dashboard hides their targets)."""

@@ -5,12 +5,16 @@ Messages never contain the token: they are built from the URL's host and the kin
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 # What the package re-exports (every error).
 __all__ = [
+    "MetricsErrorReason",
     "NezhaAuthError",
     "NezhaConnectionError",
     "NezhaError",
     "NezhaInvalidUrlError",
+    "NezhaMetricsError",
     "NezhaMissingScopeError",
     "NezhaNotDashboardError",
     "NezhaNotFoundError",
@@ -78,3 +82,25 @@ class NezhaMissingScopeError(NezhaAuthError):
         """Keep the scope the dashboard named (a fixed identifier, never the token)."""
         super().__init__(message)
         self.scope = scope
+
+
+class MetricsErrorReason(StrEnum):
+    """Why a v2 dashboard refused a metric history (its answers are HTTP 200 errors)."""
+
+    UNKNOWN_METRIC = "unknown_metric"
+    BAD_PERIOD = "bad_period"
+    # Without credentials only the last day is given.
+    GUESTS_ONE_DAY = "guests_one_day"
+    # The server is unknown or hidden from these credentials (its text is translated).
+    SERVER = "server"
+    # The dashboard has no metric history at all (v0, v1).
+    UNSUPPORTED = "unsupported"
+
+
+class NezhaMetricsError(NezhaResponseError):
+    """The dashboard refused a metric history request; ``reason`` says why."""
+
+    def __init__(self, message: str, reason: MetricsErrorReason) -> None:
+        """Keep the reason (fixed identifiers, never the token)."""
+        super().__init__(message)
+        self.reason = reason

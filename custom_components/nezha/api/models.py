@@ -18,10 +18,12 @@ __all__ = [
     "DashboardFlavor",
     "DashboardSetting",
     "DashboardSnapshot",
+    "MetricPoint",
     "NotificationChannel",
     "NotificationGroup",
     "Server",
     "ServerHost",
+    "ServerMetrics",
     "ServerStatus",
     "Service",
     "ServiceStatus",
@@ -107,6 +109,10 @@ class Server:
     display_index: int = 0
     host: ServerHost = field(default_factory=ServerHost)
     status: ServerStatus = field(default_factory=ServerStatus)
+    # v1/v2: the note the dashboard shows to everyone, as stored (often JSON written by a
+    # front end, e.g. billing data); "" when none. A stream sends it in a connection's first
+    # frame only.
+    public_note: str = ""
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -300,3 +306,34 @@ class NotificationChannel:
 
     id: int
     name: str
+
+
+# The metrics a v2 dashboard keeps a history of (``serverMetricMap``, v2.3.7) and the periods
+# it answers for (guests: "1d" only).
+METRICS: frozenset[str] = frozenset(
+    {
+        *("cpu", "memory", "swap", "disk", "net_in_speed", "net_out_speed"),
+        *("net_in_transfer", "net_out_transfer", "load1", "load5", "load15", "tcp_conn"),
+        *("udp_conn", "process_count", "temperature", "uptime", "gpu"),
+    }
+)
+METRIC_PERIODS: tuple[str, ...] = ("1d", "7d", "30d")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricPoint:
+    """One point of a metric's history: the mean of its bucket (30 s, 30 min or 2 h)."""
+
+    ts: datetime
+    value: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerMetrics:
+    """A metric's history of one server (``GET /api/v1/server/:id/metrics``, v2)."""
+
+    server_id: int
+    server_name: str
+    metric: str
+    # Oldest first; empty when the dashboard keeps no history (TSDB off) or has none yet.
+    points: tuple[MetricPoint, ...] = ()

@@ -12,15 +12,23 @@ from datetime import UTC, datetime
 import re
 from typing import Any, Final
 
-from .errors import NezhaAuthError, NezhaNotDashboardError, NezhaResponseError
+from .errors import (
+    MetricsErrorReason,
+    NezhaAuthError,
+    NezhaMetricsError,
+    NezhaNotDashboardError,
+    NezhaResponseError,
+)
 from .models import (
     CronTask,
     CycleUsage,
     DashboardSetting,
+    MetricPoint,
     NotificationChannel,
     NotificationGroup,
     Server,
     ServerHost,
+    ServerMetrics,
     ServerStatus,
     Service,
     ServicesSnapshot,
@@ -170,6 +178,7 @@ def parse_server(
             else hosts.host(server_id, raw_host, country, lambda: parse_host(raw_host, country))
         ),
         status=parse_state(get_object(obj, "state")),
+        public_note=get_str(obj, "public_note"),
     )
 
 
@@ -475,3 +484,51 @@ def parse_created_id(data: Any) -> int:
     if value <= 0:
         raise NezhaResponseError("the dashboard did not say what it created")
     return value
+
+
+# The refusals of ``GET /api/v1/server/:id/metrics`` whose text is never translated (v2.3.7:
+# they have no entry in the dashboard's .po files; the period's comes from fmt.Errorf).
+_METRICS_REFUSALS: Final = (
+    ("invalid metric name", MetricsErrorReason.UNKNOWN_METRIC),
+    ("invalid period", MetricsErrorReason.BAD_PERIOD),
+    ("unauthorized: only 1d data", MetricsErrorReason.GUESTS_ONE_DAY),
+)
+
+
+def parse_metrics(data: Any) -> ServerMetrics:
+    """A metric history (the whole answer, envelope included).
+
+    Refusals come with HTTP 200 as ``{"error": ...}``; the rest (``server not found``,
+    ``unauthorized``) is translated, so it is told apart only as "the server".
+    ``data_points`` is ``[]`` when the dashboard keeps no history and ``null`` when it keeps
+    one but has no point yet: both read as no points.
+    """
+    if type(data) is dict and "success" not in data and type(data.get("error")) is str:
+        error = data["error"]
+        if not error.startswith(_UNAUTHORIZED_PREFIX):
+            reason = next(
+                (reason for prefix, reason in _METRICS_REFUSALS if error.startswith(prefix)),
+                MetricsErrorReason.SERVER,
+            )
+            raise NezhaMetricsError(f"the dashboard refused the metric history ({reason})", reason)
+    body = parse_envelope(data)
+    if type(body) is not dict:
+        raise NezhaResponseError("the metric history is not an object")
+    points = tuple(
+        MetricPoint(ts=_milliseconds(item, "ts"), value=get_float(item, "value"))
+        for item in get_object_list(body, "data_points")
+    )
+    return ServerMetrics(
+        server_id=_positive_id(body, "server_id"),
+        server_name=get_str(body, "server_name"),
+        metric=get_str(body, "metric"),
+        points=points,
+    )
+
+
+def _milliseconds(obj: JsonObject, key: str) -> datetime:
+    value = get_int(obj, key)
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError) as err:
+        raise NezhaResponseError(f"field '{key}' is out of range") from err
