@@ -7,11 +7,15 @@ client's), so the webhook, its secret check and the event entities run as in pro
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import timedelta
 import json
+import logging
 import time
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import automation
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -19,6 +23,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from yarl import URL
 
 from custom_components.nezha.alerts import (
@@ -33,7 +38,7 @@ from custom_components.nezha.diagnostics import async_get_config_entry_diagnosti
 from fake_dashboard import FakeDashboard
 from fake_dashboard.actions import SCOPE_CRON_READ, FakeGroup
 from tests.actions_support import ENTRY_ID, entity_id, make_entry, set_up, start_dashboard
-from tests.helpers import Clock, StopDashboard
+from tests.helpers import Clock, StopDashboard, logged, logged_problems
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -365,3 +370,79 @@ async def test_diagnostics_hide_the_webhook(
     assert stored["secret"] not in text
     assert stored["webhook_id"] not in text
     assert data["alerts"] == {"language": "en-US", "received": 1, "refused": 0}
+
+
+async def _next_poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Move time a minute on and wait until the servers were read again."""
+    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
+    done = hass.loop.create_future()
+    unsubscribe = coordinator.async_add_listener(lambda: done.done() or done.set_result(None))
+    try:
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await done
+    finally:
+        unsubscribe()
+    await hass.async_block_till_done()
+    # Alerts that wait for the dashboard were tried again in the background: wait for that.
+    alerts = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.alerts
+    if alerts is not None and alerts.retry is not None:
+        await alerts.retry
+
+
+async def test_alerts_set_up_when_the_dashboard_answers_again(
+    hass: HomeAssistant,
+    v1: FakeDashboard,
+    hass_client_no_auth: ClientFactory,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The dashboard fails the channel's requests at load (a proxy's 502): servers load, one
+    warning; alerts are tried again when the servers are read, and work without a reload."""
+    await hass.config.async_update(internal_url=str(await _ha_base(hass, hass_client_no_auth)))
+    caplog.set_level(logging.INFO, logger="custom_components.nezha")
+    # Polled, so that each minute the servers are read once.
+    v1.stream_enabled = False
+
+    async def bad_gateway(request: web.Request) -> web.StreamResponse | None:
+        if "notification" in request.path:
+            return web.Response(status=502, text="<html>502 Bad Gateway</html>")
+        return None
+
+    v1.hook = bad_gateway
+    entry = make_entry(v1, **{CONF_ALERTS: True, CONF_ALERT_GROUPS: ["1"]})
+    await set_up(hass, entry)
+    assert v1.notifications == {}
+    online = hass.states.get("binary_sensor.server1_online")
+    assert online is not None
+    assert online.state == "on"
+    [warning] = logged_problems(caplog)
+    assert "alerts are not set up yet" in warning
+
+    # Still failing at the next minute's read: tried again, not warned again.
+    tries = v1.requests["/api/v1/notification"]
+    await _next_poll(hass, freezer)
+    assert v1.requests["/api/v1/notification"] > tries
+    assert len(logged_problems(caplog)) == 1
+    assert v1.notifications == {}
+
+    # The proxy passes the dashboard through again: the channel is made at the next read.
+    v1.hook = None
+    await _next_poll(hass, freezer)
+    assert v1.notification_groups[1].members == [1]
+    assert list(v1.notifications) == [1]
+    assert entry.data[DATA_ALERTS]["channel_id"] == 1
+    assert "alerts are set up now" in logged(caplog, logging.INFO)[-1]
+    assert len(logged_problems(caplog)) == 1
+
+    # Set up: later reads ask nothing more of the channel.
+    asked = v1.requests["/api/v1/notification"]
+    await _next_poll(hass, freezer)
+    assert v1.requests["/api/v1/notification"] == asked
+
+    server = v1.servers[1]
+    await v1.fire_alert(1, v1.alert_message("incident", server, "CPU > 90%"), server)
+    await hass.async_block_till_done()
+    state = hass.states.get(_alert_entity(hass, 1))
+    assert state is not None
+    assert state.attributes["event_type"] == "incident"

@@ -10,8 +10,10 @@ channel (the dashboard drops it from its groups) and the webhook.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 import hmac
 import ipaddress
 import re
@@ -32,6 +34,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.util import dt as dt_util
 import orjson
 from yarl import URL
 
@@ -53,6 +56,9 @@ BODY_TEMPLATE: Final = (
     '"server_id":"#SERVER.ID#","server_name":"#SERVER.NAME#","server_ip":"#SERVER.IP#"}'
 )
 MAX_BODY: Final = 64 * 1024
+# Setting up again after the dashboard failed: at most once a minute, however often the
+# servers are read (the stream may bring them every few seconds).
+RETRY_AFTER: Final = timedelta(minutes=1)
 
 SERVER_EVENTS: Final = ("incident", "resolved", "task_succeeded", "task_failed")
 DASHBOARD_EVENTS: Final = ("service", "latency", "tls", "ip_changed", "other")
@@ -276,11 +282,17 @@ class NezhaAlerts:
         # Counted for diagnostics and tests: deliveries accepted and refused.
         self.received = 0
         self.refused = 0
+        # Whether setting up failed on the dashboard's side and waits for it to answer again;
+        # the try running, and the earliest time for the next one.
+        self.waiting = False
+        self.retry: asyncio.Task[None] | None = None
+        self._next_try = dt_util.utcnow()
 
     async def async_start(self) -> None:
         """Register the webhook and make sure the channel exists in the chosen groups.
 
-        A failure here raises a repair and leaves servers alone.
+        A failure here raises a repair, or waits for the dashboard to answer again (see
+        ``async_dashboard_answered``), and leaves servers alone.
         """
         stored = _stored(self.entry)
         if not stored.get("webhook_id"):
@@ -296,14 +308,41 @@ class NezhaAlerts:
             self._async_handle,
             allowed_methods=["POST"],
         )
+        await self._async_try()
+
+    @callback
+    def async_dashboard_answered(self) -> None:
+        """The servers were read: set up again what failed, at most once per ``RETRY_AFTER``."""
+        if not self.waiting or self.retry is not None or dt_util.utcnow() < self._next_try:
+            return
+        self.retry = self.entry.async_create_background_task(
+            self.hass, self._async_try(), name=f"{DOMAIN} {self.entry.title} alerts"
+        )
+
+    async def _async_try(self) -> None:
+        """Connect the channel; on a failure wait for the dashboard (warned once, not per try)."""
+        self._next_try = dt_util.utcnow() + RETRY_AFTER
         missing = ""
         try:
-            await self._async_connect(stored)
+            await self._async_connect(_stored(self.entry))
         except NezhaMissingScopeError as err:
             missing = err.scope
         except NezhaError as err:
-            LOGGER.warning("%s: alerts are not set up: %s", self.entry.title, err)
+            if not self.waiting:
+                LOGGER.warning(
+                    "%s: alerts are not set up yet (%s); tried again when the dashboard answers",
+                    self.entry.title,
+                    err,
+                )
+            else:
+                LOGGER.debug("%s: alerts still not set up: %s", self.entry.title, err)
+            self.waiting = True
             return
+        finally:
+            self.retry = None
+        if self.waiting:
+            self.waiting = False
+            LOGGER.info("%s: alerts are set up now", self.entry.title)
         async_set_issue(self.hass, self.entry, "alerts_scope", bool(missing), scope=missing)
 
     async def _async_connect(self, stored: dict[str, Any]) -> None:
