@@ -33,7 +33,13 @@ from custom_components.nezha.alerts import (
     is_private_url,
     parse_delivery,
 )
-from custom_components.nezha.const import CONF_ALERT_GROUPS, CONF_ALERTS, DATA_ALERTS, DOMAIN
+from custom_components.nezha.const import (
+    CONF_ALERT_GROUPS,
+    CONF_ALERTS,
+    CONF_TAGS,
+    DATA_ALERTS,
+    DOMAIN,
+)
 from custom_components.nezha.diagnostics import async_get_config_entry_diagnostics
 from fake_dashboard import FakeDashboard
 from fake_dashboard.actions import SCOPE_CRON_READ, FakeGroup
@@ -369,7 +375,42 @@ async def test_diagnostics_hide_the_webhook(
     stored = entry.data[DATA_ALERTS]
     assert stored["secret"] not in text
     assert stored["webhook_id"] not in text
-    assert data["alerts"] == {"language": "en-US", "received": 1, "refused": 0}
+    assert data["alerts"] == {
+        "language": "en-US",
+        "received": 1,
+        "refused": 0,
+        "dropped_outside_tags": 0,
+    }
+
+
+async def test_alerts_of_servers_outside_the_tags_are_counted(
+    hass: HomeAssistant, v1: FakeDashboard, hass_client_no_auth: ClientFactory
+) -> None:
+    """The dashboard alerts on every server of a group; those outside the chosen tags have
+    no entity here: dropped, and counted in diagnostics."""
+    await hass.config.async_update(internal_url=str(await _ha_base(hass, hass_client_no_auth)))
+    v1.groups = {"Tag1": [1], "Tag2": [2]}
+    # Reporting, so that the dashboard fills in the server's placeholders.
+    v1.servers[2].last_active = v1.clock()
+    entry = make_entry(v1, **{CONF_ALERTS: True, CONF_ALERT_GROUPS: ["1"], CONF_TAGS: ["Tag1"]})
+    await set_up(hass, entry)
+    assert entity_id(hass, "event", f"{ENTRY_ID}_2_alert") is None
+    shown = _alert_entity(hass, 1)
+
+    outside = v1.servers[2]
+    [delivery] = await v1.fire_alert(1, v1.alert_message("incident", outside, "CPU"), outside)
+    await hass.async_block_till_done()
+    assert delivery.status == 200
+    assert hass.states.get(shown).state == STATE_UNKNOWN  # type: ignore[union-attr]
+    inside = v1.servers[1]
+    await v1.fire_alert(1, v1.alert_message("resolved", inside, "CPU"), inside)
+    await hass.async_block_till_done()
+    assert hass.states.get(shown).attributes["event_type"] == "resolved"  # type: ignore[union-attr]
+
+    alerts = (await async_get_config_entry_diagnostics(hass, entry))["alerts"]
+    # The dashboard's test message, and the two alerts.
+    assert alerts["received"] == 3
+    assert alerts["dropped_outside_tags"] == 1
 
 
 async def _next_poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:

@@ -105,7 +105,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
         entry.runtime_data.cron = cron
         entry.async_on_unload(cron.async_add_listener(lambda: _async_sync_cron(hass, entry)))
     if client.supports_alerts and alerts.wanted(entry):
-        manager = alerts.NezhaAlerts(hass, entry, client)
+        manager = alerts.NezhaAlerts(
+            hass, entry, client, lambda server_id: server_id in coordinator.data.servers
+        )
         entry.runtime_data.alerts = manager
         entry.async_on_unload(manager.async_stop)
         await manager.async_start()

@@ -11,7 +11,7 @@ channel (the dashboard drops it from its groups) and the webhook.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 import hmac
@@ -271,17 +271,27 @@ def _store(hass: HomeAssistant, entry: ConfigEntry, value: dict[str, Any] | None
 class NezhaAlerts:
     """The webhook and the dashboard's channel of one loaded entry."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, client: NezhaClient) -> None:
-        """Nothing is registered until ``async_start``."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: NezhaClient,
+        shown: Callable[[int], bool],
+    ) -> None:
+        """Nothing is registered until ``async_start``; ``shown`` tells the entry's servers."""
         self.hass = hass
         self.entry = entry
         self.client = client
+        self._shown = shown
         self.language = ""
         self.webhook_id = ""
         self._secret = ""
         # Counted for diagnostics and tests: deliveries accepted and refused.
         self.received = 0
         self.refused = 0
+        # Alerts about servers the entry does not show (outside the chosen tags): the
+        # dashboard's groups cover all its servers, and no entity here can fire for these.
+        self.dropped_outside_tags = 0
         # Whether setting up failed on the dashboard's side and waits for it to answer again;
         # the try running, and the earliest time for the next one.
         self.waiting = False
@@ -402,7 +412,16 @@ class NezhaAlerts:
             self.refused += 1
             return web.Response(status=400)
         self.received += 1
-        if alert is not None:
+        if alert is None:
+            return web.Response(status=200)
+        if (
+            alert.kind in SERVER_EVENTS
+            and alert.server_id is not None
+            and not self._shown(alert.server_id)
+        ):
+            self.dropped_outside_tags += 1
+            LOGGER.debug("Alert about server %s, outside the chosen tags: dropped", alert.server_id)
+        else:
             async_dispatcher_send(hass, signal(self.entry.entry_id), alert)
         return web.Response(status=200)
 
