@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from typing import Any
+from unittest.mock import patch
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -487,3 +488,81 @@ async def test_alerts_set_up_when_the_dashboard_answers_again(
     state = hass.states.get(_alert_entity(hass, 1))
     assert state is not None
     assert state.attributes["event_type"] == "incident"
+
+
+async def test_home_assistant_cloud_webhook(
+    hass: HomeAssistant,
+    v2: FakeDashboard,
+    hass_client_no_auth: ClientFactory,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With Home Assistant Cloud and no external URL, the channel posts to a cloudhook; while
+    Cloud is not connected yet, alerts wait for it quietly; removal deletes the cloudhook.
+
+    Nabu Casa is out of reach: Cloud's functions are patched, and the cloudhook URL stands for
+    its relay (a public name the fake dashboard resolves to Home Assistant's webhook).
+    """
+    base = await _ha_base(hass, hass_client_no_auth)
+    await hass.config.async_update(internal_url=str(base))
+    v2.resolve = {"hooks.nabu.casa": "127.0.0.1"}
+    v2.stream_enabled = False
+    hass.config.components.add("cloud")
+    connected = False
+    created: list[str] = []
+
+    async def create_cloudhook(hass: HomeAssistant, webhook_id: str) -> str:
+        created.append(webhook_id)
+        return str(base.with_host("hooks.nabu.casa") / "api" / "webhook" / webhook_id)
+
+    with (
+        patch("homeassistant.components.cloud.async_active_subscription", return_value=True),
+        patch("homeassistant.components.cloud.async_is_connected", side_effect=lambda _: connected),
+        patch(
+            "homeassistant.components.cloud.async_get_or_create_cloudhook",
+            side_effect=create_cloudhook,
+        ),
+        patch("homeassistant.components.cloud.async_delete_cloudhook") as delete_cloudhook,
+    ):
+        # The options form accepts alerts: Cloud is a public URL (v2.3.7 refuses private ones).
+        entry = make_entry(v2)
+        await set_up(hass, entry)
+        flow = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            flow["flow_id"], {"online_threshold": 30, CONF_ALERTS: True, CONF_ALERT_GROUPS: ["1"]}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+
+        # Reloaded while Cloud is still connecting: nothing made, nothing warned.
+        assert created == []
+        assert v2.notifications == {}
+        assert logged_problems(caplog) == []
+        assert (
+            issue_registry.async_get_issue(DOMAIN, f"alerts_need_external_url_{ENTRY_ID}") is None
+        )
+
+        connected = True
+        await _next_poll(hass, freezer)
+        webhook_id = entry.data[DATA_ALERTS]["webhook_id"]
+        assert created == [webhook_id]
+        [channel] = v2.notifications.values()
+        assert channel.url == f"http://hooks.nabu.casa:{base.port}/api/webhook/{webhook_id}"
+        assert entry.data[DATA_ALERTS]["url"] == channel.url
+        assert v2.notification_groups[1].members == [1]
+        # The dashboard's test message went through the "relay" to the webhook.
+        assert v2.deliveries[-1].status == 200
+
+        server = v2.servers[1]
+        await v2.fire_alert(1, v2.alert_message("incident", server, "CPU"), server)
+        await hass.async_block_till_done()
+        state = hass.states.get(_alert_entity(hass, 1))
+        assert state is not None
+        assert state.attributes["event_type"] == "incident"
+
+        await hass.config_entries.async_remove(entry.entry_id)
+        await hass.async_block_till_done()
+        assert v2.notifications == {}
+        delete_cloudhook.assert_awaited_once_with(hass, webhook_id)
+    assert logged_problems(caplog) == []

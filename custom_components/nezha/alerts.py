@@ -214,16 +214,28 @@ def has_url(hass: HomeAssistant, *, public: bool) -> bool:
     return _cloud_active(hass) or _local_url(hass, "check", public=public) is not None
 
 
+class CloudNotReadyError(Exception):
+    """Home Assistant Cloud is subscribed but cannot give its webhook URL yet (not connected)."""
+
+
 async def async_webhook_url(hass: HomeAssistant, webhook_id: str, *, public: bool) -> str | None:
     """Where the dashboard should send, or None when ``public`` is needed and there is none.
 
-    Home Assistant Cloud's webhook is public; otherwise the external URL (or, where the
-    dashboard sends anywhere, the internal one).
+    Home Assistant Cloud's webhook (a cloudhook) is public; otherwise the external URL (or,
+    where the dashboard sends anywhere, the internal one). With Cloud subscribed but not
+    connected yet (Home Assistant starting), raises CloudNotReadyError: tried again later
+    rather than a channel to another URL that the next start would replace.
     """
     if _cloud_active(hass):
+        from hass_nabucasa import CloudError  # noqa: PLC0415 - with the cloud component
         from homeassistant.components import cloud  # noqa: PLC0415 - optional dependency
 
-        return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+        if not cloud.async_is_connected(hass):
+            raise CloudNotReadyError("Home Assistant Cloud is not connected")
+        try:
+            return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+        except (cloud.CloudNotAvailable, CloudError, ValueError) as err:
+            raise CloudNotReadyError(str(err)) from err
     return _local_url(hass, webhook_id, public=public)
 
 
@@ -337,6 +349,11 @@ class NezhaAlerts:
             await self._async_connect(_stored(self.entry))
         except NezhaMissingScopeError as err:
             missing = err.scope
+        except CloudNotReadyError as err:
+            # Usual while Home Assistant starts: no warning.
+            LOGGER.debug("%s: alerts wait for Home Assistant Cloud: %s", self.entry.title, err)
+            self.waiting = True
+            return
         except NezhaError as err:
             if not self.waiting:
                 LOGGER.warning(
@@ -452,10 +469,19 @@ async def async_disable(hass: HomeAssistant, entry: ConfigEntry, client: NezhaCl
 
 
 async def _async_forget_cloudhook(hass: HomeAssistant, stored: Mapping[str, Any]) -> None:
-    if "cloud" in hass.config.components and ".cloudhook." in str(stored.get("url", "")):
-        from homeassistant.components import cloud  # noqa: PLC0415 - optional dependency
+    """Delete the webhook's cloudhook, if Home Assistant Cloud made one (as core integrations do).
 
+    Asked whatever URL the channel had: Cloud says whether it has a cloudhook for the id.
+    """
+    if "cloud" not in hass.config.components or not stored.get("webhook_id"):
+        return
+    from homeassistant.components import cloud  # noqa: PLC0415 - optional dependency
+
+    try:
         await cloud.async_delete_cloudhook(hass, stored["webhook_id"])
+    except cloud.CloudNotAvailable, ValueError:
+        # No Cloud any more, or no cloudhook for this webhook.
+        LOGGER.debug("No cloudhook to delete for the alerts' webhook")
 
 
 async def async_remove(hass: HomeAssistant, entry: ConfigEntry) -> None:
