@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+import json
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nezha.const import (
+    CONF_ALERTS,
     CONF_FLAVOR,
     CONF_FULL_DETAIL,
     CONF_ONLINE_THRESHOLD,
@@ -21,7 +24,14 @@ from custom_components.nezha.const import (
     DOMAIN,
 )
 from fake_dashboard import FakeDashboard, make_server
-from fake_dashboard.server import SCOPE_SERVICE
+from fake_dashboard.actions import ACTION_SCOPES
+from fake_dashboard.server import SCOPE_INVENTORY, SCOPE_SERVICE
+from tests.actions_support import (
+    V2_TOKEN as ACTIONS_TOKEN,
+    make_entry as make_actions_entry,
+    set_up,
+    start_dashboard as start_actions_dashboard,
+)
 from tests.helpers import (
     PASSWORD,
     TOKEN,
@@ -602,3 +612,66 @@ async def test_options_keep_a_chosen_tag_the_dashboard_dropped(
     schema = result["data_schema"].schema
     tags = next(key for key in schema if key == CONF_TAGS)
     assert "Tokyo" in schema[tags].config["options"]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "down", "reason"),
+    [
+        pytest.param(frozenset({"nezha:cron:read"}), False, "alerts_scope", id="scope"),
+        pytest.param(ACTION_SCOPES, True, "cannot_connect", id="unreachable"),
+    ],
+)
+async def test_options_open_without_an_error_when_groups_cannot_be_read(
+    hass: HomeAssistant,
+    clock: Clock,
+    socket_enabled: None,
+    scopes: frozenset[str],
+    down: bool,
+    reason: str,
+) -> None:
+    """Only alerts need the groups: the form opens clean, says why in its description, saves
+    the other options, and shows the error only when alerts are asked for."""
+    fake = await start_actions_dashboard(clock, "v2", scopes=scopes)
+    try:
+        entry = make_actions_entry(fake)
+        await set_up(hass, entry)
+        if down:
+            # A proxy in front of the dashboard fails the notification routes.
+            async def bad_gateway(request: web.Request) -> web.StreamResponse | None:
+                return web.Response(status=502) if "notification" in request.path else None
+
+            fake.hook = bad_gateway
+        english = json.loads(
+            (Path(__file__).parents[1] / "custom_components/nezha/translations/en.json").read_text()
+        )
+        why = english["options"]["error"][reason]
+
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {}
+        assert result["description_placeholders"] == {"alerts_note": f"\n\n{why}"}
+
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"online_threshold": 30, CONF_ALERTS: True}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {"base": reason}
+
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"online_threshold": 45, CONF_ALERTS: False}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        assert entry.options["online_threshold"] == 45
+        assert entry.options[CONF_ALERTS] is False
+
+        # Groups readable again: no note.
+        fake.hook = None
+        fake.add_personal_token(
+            ACTIONS_TOKEN, scopes=ACTION_SCOPES | {SCOPE_INVENTORY, SCOPE_SERVICE}
+        )
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        assert result["description_placeholders"] == {"alerts_note": ""}
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()

@@ -10,7 +10,7 @@ from homeassistant.components.button import DOMAIN as BUTTON_DOMAIN, SERVICE_PRE
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
@@ -243,3 +243,29 @@ async def test_routes_the_dashboard_does_not_answer(
     v2.missing_routes = set()
     await _next_cron_refresh(hass, freezer)
     assert entity_id(hass, "button", _unique(1, "run")) is not None
+
+
+async def test_renamed_task_follows(
+    hass: HomeAssistant, v2: FakeDashboard, freezer: FrozenDateTimeFactory
+) -> None:
+    """A task renamed on the dashboard renames its entities' default names live (state and
+    registry); entity ids stay, and a name the user set is kept."""
+    await set_up(hass, make_entry(v2))
+    registry = er.async_get(hass)
+    button = entity_id(hass, "button", _unique(1, "run")) or ""
+    last_run = entity_id(hass, "sensor", _unique(1, "last_run")) or ""
+    failed = entity_id(hass, "binary_sensor", _unique(1, "last_run_failed")) or ""
+    registry.async_update_entity(failed, name="Backup broke")
+
+    v2.crons[1].name = "Nightly backup"
+    await _next_cron_refresh(hass, freezer)
+
+    assert hass.states.get(button).attributes["friendly_name"] == "127.0.0.1 Run Nightly backup"  # type: ignore[union-attr]
+    assert registry.async_get(button).original_name == "Run Nightly backup"  # type: ignore[union-attr]
+    assert registry.async_get(last_run).original_name == "Nightly backup last run"  # type: ignore[union-attr]
+    kept = registry.async_get(failed)
+    assert kept is not None
+    assert kept.name == "Backup broke"
+    assert kept.original_name == "Nightly backup last run failed"
+    assert hass.states.get(failed).attributes["friendly_name"] == "Backup broke"  # type: ignore[union-attr]
+    assert entity_id(hass, "button", _unique(1, "run")) == button

@@ -7,11 +7,16 @@ client's), so the webhook, its secret check and the event entities run as in pro
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import timedelta
 import json
+import logging
 import time
 from typing import Any
+from unittest.mock import patch
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import automation
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, ServiceCall
@@ -19,6 +24,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from yarl import URL
 
 from custom_components.nezha.alerts import (
@@ -28,12 +34,18 @@ from custom_components.nezha.alerts import (
     is_private_url,
     parse_delivery,
 )
-from custom_components.nezha.const import CONF_ALERT_GROUPS, CONF_ALERTS, DATA_ALERTS, DOMAIN
+from custom_components.nezha.const import (
+    CONF_ALERT_GROUPS,
+    CONF_ALERTS,
+    CONF_TAGS,
+    DATA_ALERTS,
+    DOMAIN,
+)
 from custom_components.nezha.diagnostics import async_get_config_entry_diagnostics
 from fake_dashboard import FakeDashboard
 from fake_dashboard.actions import SCOPE_CRON_READ, FakeGroup
 from tests.actions_support import ENTRY_ID, entity_id, make_entry, set_up, start_dashboard
-from tests.helpers import Clock, StopDashboard
+from tests.helpers import Clock, StopDashboard, logged, logged_problems
 
 type ClientFactory = Callable[[], Awaitable[TestClient[Any, Any]]]
 
@@ -364,4 +376,193 @@ async def test_diagnostics_hide_the_webhook(
     stored = entry.data[DATA_ALERTS]
     assert stored["secret"] not in text
     assert stored["webhook_id"] not in text
-    assert data["alerts"] == {"language": "en-US", "received": 1, "refused": 0}
+    assert data["alerts"] == {
+        "language": "en-US",
+        "received": 1,
+        "refused": 0,
+        "dropped_outside_tags": 0,
+    }
+
+
+async def test_alerts_of_servers_outside_the_tags_are_counted(
+    hass: HomeAssistant, v1: FakeDashboard, hass_client_no_auth: ClientFactory
+) -> None:
+    """The dashboard alerts on every server of a group; those outside the chosen tags have
+    no entity here: dropped, and counted in diagnostics."""
+    await hass.config.async_update(internal_url=str(await _ha_base(hass, hass_client_no_auth)))
+    v1.groups = {"Tag1": [1], "Tag2": [2]}
+    # Reporting, so that the dashboard fills in the server's placeholders.
+    v1.servers[2].last_active = v1.clock()
+    entry = make_entry(v1, **{CONF_ALERTS: True, CONF_ALERT_GROUPS: ["1"], CONF_TAGS: ["Tag1"]})
+    await set_up(hass, entry)
+    assert entity_id(hass, "event", f"{ENTRY_ID}_2_alert") is None
+    shown = _alert_entity(hass, 1)
+
+    outside = v1.servers[2]
+    [delivery] = await v1.fire_alert(1, v1.alert_message("incident", outside, "CPU"), outside)
+    await hass.async_block_till_done()
+    assert delivery.status == 200
+    assert hass.states.get(shown).state == STATE_UNKNOWN  # type: ignore[union-attr]
+    inside = v1.servers[1]
+    await v1.fire_alert(1, v1.alert_message("resolved", inside, "CPU"), inside)
+    await hass.async_block_till_done()
+    assert hass.states.get(shown).attributes["event_type"] == "resolved"  # type: ignore[union-attr]
+
+    alerts = (await async_get_config_entry_diagnostics(hass, entry))["alerts"]
+    # The dashboard's test message, and the two alerts.
+    assert alerts["received"] == 3
+    assert alerts["dropped_outside_tags"] == 1
+
+
+async def _next_poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Move time a minute on and wait until the servers were read again."""
+    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
+    done = hass.loop.create_future()
+    unsubscribe = coordinator.async_add_listener(lambda: done.done() or done.set_result(None))
+    try:
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await done
+    finally:
+        unsubscribe()
+    await hass.async_block_till_done()
+    # Alerts that wait for the dashboard were tried again in the background: wait for that.
+    alerts = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.alerts
+    if alerts is not None and alerts.retry is not None:
+        await alerts.retry
+
+
+async def test_alerts_set_up_when_the_dashboard_answers_again(
+    hass: HomeAssistant,
+    v1: FakeDashboard,
+    hass_client_no_auth: ClientFactory,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The dashboard fails the channel's requests at load (a proxy's 502): servers load, one
+    warning; alerts are tried again when the servers are read, and work without a reload."""
+    await hass.config.async_update(internal_url=str(await _ha_base(hass, hass_client_no_auth)))
+    caplog.set_level(logging.INFO, logger="custom_components.nezha")
+    # Polled, so that each minute the servers are read once.
+    v1.stream_enabled = False
+
+    async def bad_gateway(request: web.Request) -> web.StreamResponse | None:
+        if "notification" in request.path:
+            return web.Response(status=502, text="<html>502 Bad Gateway</html>")
+        return None
+
+    v1.hook = bad_gateway
+    entry = make_entry(v1, **{CONF_ALERTS: True, CONF_ALERT_GROUPS: ["1"]})
+    await set_up(hass, entry)
+    assert v1.notifications == {}
+    online = hass.states.get("binary_sensor.server1_online")
+    assert online is not None
+    assert online.state == "on"
+    [warning] = logged_problems(caplog)
+    assert "alerts are not set up yet" in warning
+
+    # Still failing at the next minute's read: tried again, not warned again.
+    tries = v1.requests["/api/v1/notification"]
+    await _next_poll(hass, freezer)
+    assert v1.requests["/api/v1/notification"] > tries
+    assert len(logged_problems(caplog)) == 1
+    assert v1.notifications == {}
+
+    # The proxy passes the dashboard through again: the channel is made at the next read.
+    v1.hook = None
+    await _next_poll(hass, freezer)
+    assert v1.notification_groups[1].members == [1]
+    assert list(v1.notifications) == [1]
+    assert entry.data[DATA_ALERTS]["channel_id"] == 1
+    assert "alerts are set up now" in logged(caplog, logging.INFO)[-1]
+    assert len(logged_problems(caplog)) == 1
+
+    # Set up: later reads ask nothing more of the channel.
+    asked = v1.requests["/api/v1/notification"]
+    await _next_poll(hass, freezer)
+    assert v1.requests["/api/v1/notification"] == asked
+
+    server = v1.servers[1]
+    await v1.fire_alert(1, v1.alert_message("incident", server, "CPU > 90%"), server)
+    await hass.async_block_till_done()
+    state = hass.states.get(_alert_entity(hass, 1))
+    assert state is not None
+    assert state.attributes["event_type"] == "incident"
+
+
+async def test_home_assistant_cloud_webhook(
+    hass: HomeAssistant,
+    v2: FakeDashboard,
+    hass_client_no_auth: ClientFactory,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With Home Assistant Cloud and no external URL, the channel posts to a cloudhook; while
+    Cloud is not connected yet, alerts wait for it quietly; removal deletes the cloudhook.
+
+    Nabu Casa is out of reach: Cloud's functions are patched, and the cloudhook URL stands for
+    its relay (a public name the fake dashboard resolves to Home Assistant's webhook).
+    """
+    base = await _ha_base(hass, hass_client_no_auth)
+    await hass.config.async_update(internal_url=str(base))
+    v2.resolve = {"hooks.nabu.casa": "127.0.0.1"}
+    v2.stream_enabled = False
+    hass.config.components.add("cloud")
+    connected = False
+    created: list[str] = []
+
+    async def create_cloudhook(hass: HomeAssistant, webhook_id: str) -> str:
+        created.append(webhook_id)
+        return str(base.with_host("hooks.nabu.casa") / "api" / "webhook" / webhook_id)
+
+    with (
+        patch("homeassistant.components.cloud.async_active_subscription", return_value=True),
+        patch("homeassistant.components.cloud.async_is_connected", side_effect=lambda _: connected),
+        patch(
+            "homeassistant.components.cloud.async_get_or_create_cloudhook",
+            side_effect=create_cloudhook,
+        ),
+        patch("homeassistant.components.cloud.async_delete_cloudhook") as delete_cloudhook,
+    ):
+        # The options form accepts alerts: Cloud is a public URL (v2.3.7 refuses private ones).
+        entry = make_entry(v2)
+        await set_up(hass, entry)
+        flow = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(
+            flow["flow_id"], {"online_threshold": 30, CONF_ALERTS: True, CONF_ALERT_GROUPS: ["1"]}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+
+        # Reloaded while Cloud is still connecting: nothing made, nothing warned.
+        assert created == []
+        assert v2.notifications == {}
+        assert logged_problems(caplog) == []
+        assert (
+            issue_registry.async_get_issue(DOMAIN, f"alerts_need_external_url_{ENTRY_ID}") is None
+        )
+
+        connected = True
+        await _next_poll(hass, freezer)
+        webhook_id = entry.data[DATA_ALERTS]["webhook_id"]
+        assert created == [webhook_id]
+        [channel] = v2.notifications.values()
+        assert channel.url == f"http://hooks.nabu.casa:{base.port}/api/webhook/{webhook_id}"
+        assert entry.data[DATA_ALERTS]["url"] == channel.url
+        assert v2.notification_groups[1].members == [1]
+        # The dashboard's test message went through the "relay" to the webhook.
+        assert v2.deliveries[-1].status == 200
+
+        server = v2.servers[1]
+        await v2.fire_alert(1, v2.alert_message("incident", server, "CPU"), server)
+        await hass.async_block_till_done()
+        state = hass.states.get(_alert_entity(hass, 1))
+        assert state is not None
+        assert state.attributes["event_type"] == "incident"
+
+        await hass.config_entries.async_remove(entry.entry_id)
+        await hass.async_block_till_done()
+        assert v2.notifications == {}
+        delete_cloudhook.assert_awaited_once_with(hass, webhook_id)
+    assert logged_problems(caplog) == []

@@ -19,6 +19,7 @@ from tests.helpers import (
     CYCLE_START,
     DETAILS,
     MakeEntry,
+    Refresh,
     SetupEntry,
 )
 
@@ -162,4 +163,43 @@ async def test_last_reset_is_the_cycle_start(
     transfer = hass.states.get("sensor.server1_monthly_1_tb_transfer")
     assert datetime.fromisoformat(transfer.attributes["last_reset"]) == datetime.fromtimestamp(
         CYCLE_START, UTC
+    )
+
+
+async def test_renamed_service_and_rule_follow(
+    hass: HomeAssistant,
+    with_services: FakeDashboard,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+    services_refresh: Refresh,
+) -> None:
+    """A service or traffic rule renamed on the dashboard renames its entities' default names
+    live (state and registry); entity ids stay, and a name the user set is kept."""
+    await setup_entry(make_entry(with_services))
+    registry = er.async_get(hass)
+    registry.async_update_entity("sensor.server1_monthly_1_tb_quota", name="My quota")
+
+    with_services.services[3].name = "Blog (new)"
+    with_services.cycles[1].name = "Monthly 2 TB"
+    await services_refresh()
+
+    status = hass.states.get("sensor.blog_https_status")
+    assert status is not None
+    assert status.attributes["friendly_name"] == "Blog (new) Status"
+    for server in ("server1", "server2"):
+        transfer = hass.states.get(f"sensor.{server}_monthly_1_tb_transfer")
+        assert transfer is not None
+        assert transfer.attributes["friendly_name"] == f"{server.title()} Monthly 2 TB transfer"
+        entry = registry.async_get(f"sensor.{server}_monthly_1_tb_transfer")
+        assert entry is not None
+        assert entry.original_name == "Monthly 2 TB transfer"
+    mine = registry.async_get("sensor.server1_monthly_1_tb_quota")
+    assert mine is not None
+    assert mine.name == "My quota"
+    assert mine.original_name == "Monthly 2 TB quota"
+    assert (
+        hass.states.get("sensor.server1_monthly_1_tb_quota").attributes[  # type: ignore[union-attr]
+            "friendly_name"
+        ]
+        == "My quota"
     )

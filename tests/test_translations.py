@@ -271,7 +271,7 @@ def test_placeholders_the_code_passes(language: str) -> None:
     for section, step, passed in _forms():
         assert _used(strings, f"{section}.step.{step}.") <= passed, step
     # Errors and aborts are shown with whatever the form passed: they use none.
-    assert _used(strings, "config.error.", "config.abort.", "options.") == set()
+    assert _used(strings, "config.error.", "config.abort.", "options.error.") == set()
     entity_placeholders = {
         key
         for module in MODULES.values()

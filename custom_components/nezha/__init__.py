@@ -126,10 +126,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
         entry.runtime_data.cron = cron
         entry.async_on_unload(cron.async_add_listener(lambda: _async_sync_cron(hass, entry)))
     if client.supports_alerts and alerts.wanted(entry):
-        manager = alerts.NezhaAlerts(hass, entry, client)
+        manager = alerts.NezhaAlerts(
+            hass, entry, client, lambda server_id: server_id in coordinator.data.servers
+        )
         entry.runtime_data.alerts = manager
         entry.async_on_unload(manager.async_stop)
         await manager.async_start()
+        entry.async_on_unload(coordinator.async_add_listener(lambda: _async_retry_alerts(entry)))
     elif client.supports_alerts:
         await alerts.async_disable(hass, entry, client)
 
@@ -156,6 +159,14 @@ def _async_sync_devices(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
         return
     entry.runtime_data.device_names = names
     _async_follow_devices(hass, entry, server_of, names)
+
+
+@callback
+def _async_retry_alerts(entry: NezhaConfigEntry) -> None:
+    """The servers were read: alerts that could not be set up are tried again."""
+    manager = entry.runtime_data.alerts
+    if manager is not None and entry.runtime_data.coordinator.last_update_success:
+        manager.async_dashboard_answered()
 
 
 @callback

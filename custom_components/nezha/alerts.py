@@ -10,8 +10,10 @@ channel (the dashboard drops it from its groups) and the webhook.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 import hmac
 import ipaddress
 import re
@@ -32,6 +34,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.util import dt as dt_util
 import orjson
 from yarl import URL
 
@@ -53,6 +56,9 @@ BODY_TEMPLATE: Final = (
     '"server_id":"#SERVER.ID#","server_name":"#SERVER.NAME#","server_ip":"#SERVER.IP#"}'
 )
 MAX_BODY: Final = 64 * 1024
+# Setting up again after the dashboard failed: at most once a minute, however often the
+# servers are read (the stream may bring them every few seconds).
+RETRY_AFTER: Final = timedelta(minutes=1)
 
 SERVER_EVENTS: Final = ("incident", "resolved", "task_succeeded", "task_failed")
 DASHBOARD_EVENTS: Final = ("service", "latency", "tls", "ip_changed", "other")
@@ -208,16 +214,28 @@ def has_url(hass: HomeAssistant, *, public: bool) -> bool:
     return _cloud_active(hass) or _local_url(hass, "check", public=public) is not None
 
 
+class CloudNotReadyError(Exception):
+    """Home Assistant Cloud is subscribed but cannot give its webhook URL yet (not connected)."""
+
+
 async def async_webhook_url(hass: HomeAssistant, webhook_id: str, *, public: bool) -> str | None:
     """Where the dashboard should send, or None when ``public`` is needed and there is none.
 
-    Home Assistant Cloud's webhook is public; otherwise the external URL (or, where the
-    dashboard sends anywhere, the internal one).
+    Home Assistant Cloud's webhook (a cloudhook) is public; otherwise the external URL (or,
+    where the dashboard sends anywhere, the internal one). With Cloud subscribed but not
+    connected yet (Home Assistant starting), raises CloudNotReadyError: tried again later
+    rather than a channel to another URL that the next start would replace.
     """
     if _cloud_active(hass):
+        from hass_nabucasa import CloudError  # noqa: PLC0415 - with the cloud component
         from homeassistant.components import cloud  # noqa: PLC0415 - optional dependency
 
-        return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+        if not cloud.async_is_connected(hass):
+            raise CloudNotReadyError("Home Assistant Cloud is not connected")
+        try:
+            return await cloud.async_get_or_create_cloudhook(hass, webhook_id)
+        except (cloud.CloudNotAvailable, CloudError, ValueError) as err:
+            raise CloudNotReadyError(str(err)) from err
     return _local_url(hass, webhook_id, public=public)
 
 
@@ -265,22 +283,38 @@ def _store(hass: HomeAssistant, entry: ConfigEntry, value: dict[str, Any] | None
 class NezhaAlerts:
     """The webhook and the dashboard's channel of one loaded entry."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, client: NezhaClient) -> None:
-        """Nothing is registered until ``async_start``."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: NezhaClient,
+        shown: Callable[[int], bool],
+    ) -> None:
+        """Nothing is registered until ``async_start``; ``shown`` tells the entry's servers."""
         self.hass = hass
         self.entry = entry
         self.client = client
+        self._shown = shown
         self.language = ""
         self.webhook_id = ""
         self._secret = ""
         # Counted for diagnostics and tests: deliveries accepted and refused.
         self.received = 0
         self.refused = 0
+        # Alerts about servers the entry does not show (outside the chosen tags): the
+        # dashboard's groups cover all its servers, and no entity here can fire for these.
+        self.dropped_outside_tags = 0
+        # Whether setting up failed on the dashboard's side and waits for it to answer again;
+        # the try running, and the earliest time for the next one.
+        self.waiting = False
+        self.retry: asyncio.Task[None] | None = None
+        self._next_try = dt_util.utcnow()
 
     async def async_start(self) -> None:
         """Register the webhook and make sure the channel exists in the chosen groups.
 
-        A failure here raises a repair and leaves servers alone.
+        A failure here raises a repair, or waits for the dashboard to answer again (see
+        ``async_dashboard_answered``), and leaves servers alone.
         """
         stored = _stored(self.entry)
         if not stored.get("webhook_id"):
@@ -296,14 +330,46 @@ class NezhaAlerts:
             self._async_handle,
             allowed_methods=["POST"],
         )
+        await self._async_try()
+
+    @callback
+    def async_dashboard_answered(self) -> None:
+        """The servers were read: set up again what failed, at most once per ``RETRY_AFTER``."""
+        if not self.waiting or self.retry is not None or dt_util.utcnow() < self._next_try:
+            return
+        self.retry = self.entry.async_create_background_task(
+            self.hass, self._async_try(), name=f"{DOMAIN} {self.entry.title} alerts"
+        )
+
+    async def _async_try(self) -> None:
+        """Connect the channel; on a failure wait for the dashboard (warned once, not per try)."""
+        self._next_try = dt_util.utcnow() + RETRY_AFTER
         missing = ""
         try:
-            await self._async_connect(stored)
+            await self._async_connect(_stored(self.entry))
         except NezhaMissingScopeError as err:
             missing = err.scope
-        except NezhaError as err:
-            LOGGER.warning("%s: alerts are not set up: %s", self.entry.title, err)
+        except CloudNotReadyError as err:
+            # Usual while Home Assistant starts: no warning.
+            LOGGER.debug("%s: alerts wait for Home Assistant Cloud: %s", self.entry.title, err)
+            self.waiting = True
             return
+        except NezhaError as err:
+            if not self.waiting:
+                LOGGER.warning(
+                    "%s: alerts are not set up yet (%s); tried again when the dashboard answers",
+                    self.entry.title,
+                    err,
+                )
+            else:
+                LOGGER.debug("%s: alerts still not set up: %s", self.entry.title, err)
+            self.waiting = True
+            return
+        finally:
+            self.retry = None
+        if self.waiting:
+            self.waiting = False
+            LOGGER.info("%s: alerts are set up now", self.entry.title)
         async_set_issue(self.hass, self.entry, "alerts_scope", bool(missing), scope=missing)
 
     async def _async_connect(self, stored: dict[str, Any]) -> None:
@@ -363,7 +429,16 @@ class NezhaAlerts:
             self.refused += 1
             return web.Response(status=400)
         self.received += 1
-        if alert is not None:
+        if alert is None:
+            return web.Response(status=200)
+        if (
+            alert.kind in SERVER_EVENTS
+            and alert.server_id is not None
+            and not self._shown(alert.server_id)
+        ):
+            self.dropped_outside_tags += 1
+            LOGGER.debug("Alert about server %s, outside the chosen tags: dropped", alert.server_id)
+        else:
             async_dispatcher_send(hass, signal(self.entry.entry_id), alert)
         return web.Response(status=200)
 
@@ -394,10 +469,19 @@ async def async_disable(hass: HomeAssistant, entry: ConfigEntry, client: NezhaCl
 
 
 async def _async_forget_cloudhook(hass: HomeAssistant, stored: Mapping[str, Any]) -> None:
-    if "cloud" in hass.config.components and ".cloudhook." in str(stored.get("url", "")):
-        from homeassistant.components import cloud  # noqa: PLC0415 - optional dependency
+    """Delete the webhook's cloudhook, if Home Assistant Cloud made one (as core integrations do).
 
+    Asked whatever URL the channel had: Cloud says whether it has a cloudhook for the id.
+    """
+    if "cloud" not in hass.config.components or not stored.get("webhook_id"):
+        return
+    from homeassistant.components import cloud  # noqa: PLC0415 - optional dependency
+
+    try:
         await cloud.async_delete_cloudhook(hass, stored["webhook_id"])
+    except cloud.CloudNotAvailable, ValueError:
+        # No Cloud any more, or no cloudhook for this webhook.
+        LOGGER.debug("No cloudhook to delete for the alerts' webhook")
 
 
 async def async_remove(hass: HomeAssistant, entry: ConfigEntry) -> None:

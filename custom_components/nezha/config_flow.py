@@ -36,6 +36,7 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
+from homeassistant.helpers.translation import async_get_translations
 import probatio as vol
 from yarl import URL
 
@@ -343,6 +344,9 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
         client: NezhaClient | None = runtime.client if runtime is not None else None
         errors: dict[str, str] = {}
         groups: dict[str, str] = {}
+        # Why the groups could not be listed (an error key), said in the form's description:
+        # an error banner only once alerts are asked for, as only they need the dashboard.
+        unlisted = ""
         if client is not None and client.supports_alerts:
             try:
                 groups = {
@@ -350,14 +354,16 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
                     for group in (await client.async_get_notification_groups()).values()
                 }
             except NezhaMissingScopeError:
-                errors["base"] = "alerts_scope"
+                unlisted = "alerts_scope"
             except NezhaError:
-                errors["base"] = "cannot_connect"
+                unlisted = "cannot_connect"
         if user_input is not None:
             if not user_input.get(CONF_ALERTS):
                 # Nothing to check: the other options never needed the dashboard.
                 return self.async_create_entry(data=user_input)
-            if client is not None and not errors:
+            if unlisted:
+                errors["base"] = unlisted
+            elif client is not None:
                 try:
                     public = await async_refuses_private(client)
                 except NezhaError:
@@ -371,7 +377,18 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
             step_id="init",
             data_schema=self._schema(entry, groups, client is not None and client.supports_alerts),
             errors=errors,
+            description_placeholders={"alerts_note": await self._async_note(unlisted)},
         )
+
+    async def _async_note(self, unlisted: str) -> str:
+        """The sentence, in Home Assistant's language, on why no group could be listed."""
+        if not unlisted:
+            return ""
+        language = self.hass.config.language
+        texts = await async_get_translations(self.hass, language, "options", [DOMAIN])
+        text = texts.get(f"component.{DOMAIN}.options.error.{unlisted}", "")
+        # A paragraph of its own after the description (markdown).
+        return f"\n\n{text}" if text else ""
 
     @staticmethod
     def _schema(entry: NezhaConfigEntry, groups: dict[str, str], alerts: bool) -> vol.Schema:

@@ -67,6 +67,7 @@ async def async_get_config_entry_diagnostics(
                 "language": alerts.language,
                 "received": alerts.received,
                 "refused": alerts.refused,
+                "dropped_outside_tags": alerts.dropped_outside_tags,
             },
         },
         TO_REDACT,

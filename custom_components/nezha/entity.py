@@ -78,6 +78,19 @@ class NezhaEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[Co
         description = self.entity_description
         return description.priority if isinstance(description, NezhaDescriptionMixin) else 0
 
+    def _follow_name(self, key: str, name: str) -> bool:
+        """Take the dashboard's new name of what the entity reads into its default name.
+
+        Home Assistant caches the name made from the placeholders: the placeholders' setter
+        drops its own cache, not the name's, so that goes too. The next state write updates
+        the registry's original name and the friendly name; a name the user set is kept.
+        """
+        if self._attr_translation_placeholders.get(key) == name:
+            return False
+        self._attr_translation_placeholders = {key: name}
+        self.__dict__.pop("name", None)
+        return True
+
 
 class NezhaListedEntity[CoordinatorT: DataUpdateCoordinator[Any]](NezhaEntity[CoordinatorT]):
     """An entity of something the dashboard lists (a service, a traffic rule, a task)."""
@@ -273,6 +286,13 @@ class NezhaCycleEntity(
         cycle = self.coordinator.data.cycles.get(self.cycle_id)
         return cycle is not None and self.server_id in cycle.usage
 
+    @callback
+    def async_write_if_changed(self) -> None:
+        """Write a renamed rule's new name at once, whatever the figures did."""
+        if self.listed() and self._follow_name("rule", self.cycle.name):
+            self._written_available = None
+        super().async_write_if_changed()
+
     @property
     def cycle(self) -> TrafficCycle:
         """This entity's traffic rule; only called while available."""
@@ -321,6 +341,13 @@ class NezhaCronEntity(NezhaListedEntity[NezhaCronCoordinator]):
     def listed(self) -> bool:
         """Whether the dashboard still lists the task."""
         return self.task_id in self.coordinator.data
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Follow a rename of the task on the dashboard, then write the state."""
+        if self.listed():
+            self._follow_name("task", self.task.name)
+        super()._handle_coordinator_update()
 
     @property
     def task(self) -> CronTask:
