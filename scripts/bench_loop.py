@@ -174,12 +174,14 @@ class Screen:
         self._task = asyncio.get_running_loop().create_task(self._read(ws))
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        async for message in ws:
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                break
-            self.received += 1
-            # Reading slower holds the socket back, as a slow link does.
-            await asyncio.sleep(len(message.data) / SCREEN_BYTES_PER_SECOND)
+        # A connection Home Assistant closes may also end in a reset while answering its ping.
+        with contextlib.suppress(aiohttp.ClientError):
+            async for message in ws:
+                if message.type is not aiohttp.WSMsgType.TEXT:
+                    break
+                self.received += 1
+                # Reading slower holds the socket back, as a slow link does.
+                await asyncio.sleep(len(message.data) / SCREEN_BYTES_PER_SECOND)
         self.closed_at = time.monotonic()
 
     async def close(self) -> None:
