@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
+from homeassistant.const import (
+    CONF_TOKEN,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     device_registry as dr,
@@ -319,6 +325,39 @@ async def test_entity_budget_keeps_every_server_online_sensor(
     assert "load_5" not in by_key
     assert "Reached the maximum" not in caplog.text
     assert (DOMAIN, f"entity_cap_{config_entry.entry_id}") in ir.async_get(hass).issues
+
+
+async def test_reload_of_an_entry_over_the_cap(
+    hass: HomeAssistant,
+    with_services: FakeDashboard,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An entry whose registrations already fill the cap reloads (an options change, a large
+    fleet): services and traffic cycles are weighed with no room left, and nothing fails."""
+    entry = make_entry(with_services)
+    await setup_entry(entry)
+    registry = er.async_get(hass)
+
+    def registered() -> set[str | None]:
+        return {
+            item.unique_id for item in er.async_entries_for_config_entry(registry, entry.entry_id)
+        }
+
+    before = registered()
+    monkeypatch.setattr(entity_platform, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 100)
+    monkeypatch.setattr(nezha_budget, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", 100)
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    # What was registered keeps its place; nothing new is created past the cap.
+    assert registered() == before
+    # Added again, not left as the unavailable state an unloaded entity leaves behind.
+    assert hass.states.get("binary_sensor.blog_https_up").state == STATE_ON
+    assert hass.states.get("sensor.blog_https_status").state != STATE_UNAVAILABLE
 
 
 async def test_full_detail_servers_get_every_entity(

@@ -118,9 +118,10 @@ def fit_budget[CandidateT: Candidate](
     full = [key for key in enabled if key in detailed and enabled[key]]
     shared = [key for key in enabled if key not in detailed and enabled[key]]
     room_full = sum(len(enabled[key]) + slots_elsewhere for key in full)
-    if room_full <= room:
+    # No server chosen for full detail (or room for all of them): the others share what is left.
+    if not full or room_full <= room:
         share_full = None  # all of them
-        left = room - room_full
+        left = max(0, room - room_full)
     else:
         share_full = max(0, room // len(full) - slots_elsewhere)
         left = 0
