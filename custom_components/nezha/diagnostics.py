@@ -68,6 +68,9 @@ async def async_get_config_entry_diagnostics(
                 "received": alerts.received,
                 "refused": alerts.refused,
             },
+            "history": None
+            if (history := entry.runtime_data.history) is None
+            else history.as_dict(),
         },
         TO_REDACT,
     )
