@@ -63,7 +63,13 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import BaseUnitConverter
 
-from .api import MetricsErrorReason, NezhaClient, NezhaError, NezhaMetricsError
+from .api import (
+    MetricsErrorReason,
+    NezhaClient,
+    NezhaError,
+    NezhaMetricsError,
+    NezhaMissingScopeError,
+)
 from .const import (
     CONF_HISTORY,
     CONF_HISTORY_DAYS,
@@ -74,10 +80,10 @@ from .const import (
 from .coordinator import NezhaConfigEntry
 from .identifiers import server_unique_id
 
-# Dashboard metric → (sensor key, the unit the dashboard counts it in). "memory", "swap" and
-# "disk" are bytes used (v2.3.7 pkg/tsdb/writer.go), not percentages. Left out: transfers and
-# uptime (counters, kept as the bucket's last value), temperature and gpu (the sensors show
-# the hottest sensor and the agent's figure, which the store does not keep the same way).
+# Dashboard metric → (sensor key, the unit the dashboard counts it in; None: a plain number).
+# "memory", "swap" and "disk" are bytes used (v2.3.7 pkg/tsdb/writer.go), not percentages.
+# Left out: transfers and uptime (counters, kept as the bucket's last value), temperature and
+# gpu (the sensors show the hottest sensor and the agent's figure, stored otherwise).
 METRIC_SENSORS: Final[dict[str, tuple[str, str | None]]] = {
     "cpu": ("cpu", PERCENTAGE),
     "memory": ("memory_used", UnitOfInformation.BYTES),
@@ -132,8 +138,12 @@ def _ceil_hour(ts: float) -> int:
 
 
 def _unit_converter(source: str | None, target: str | None) -> Callable[[float], float] | None:
-    """Dashboard unit → statistics unit; None when they do not convert."""
-    if source == target:
+    """Dashboard unit → statistics unit; None when they do not convert.
+
+    A plain count (``source`` None) takes whatever label the sensor shows ("connections"),
+    unless that label is a real unit.
+    """
+    if source == target or (source is None and target not in STATISTIC_UNIT_TO_UNIT_CONVERTER):
         return float
     converter = STATISTIC_UNIT_TO_UNIT_CONVERTER.get(source)
     if converter is None or target not in converter.VALID_UNITS:
@@ -274,6 +284,9 @@ class NezhaHistory:
             status.state = "idle"
         except _Stop as err:
             status.state = str(err)
+        except NezhaMissingScopeError:
+            # The token lacks nezha:server:read: the hourly run tries again (a new token).
+            status.state = "missing_scope"
         except NezhaError as err:
             status.errors[type(err).__name__] += 1
             status.state = "unreachable"
