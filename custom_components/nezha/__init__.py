@@ -138,7 +138,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start_stream()
     if client.supports_metrics and history.wanted(entry):
-        entry.runtime_data.history = history.NezhaHistory(hass, entry, client)
+        entry.runtime_data.history = history.NezhaHistory(
+            hass, entry, client, lambda: coordinator.data.servers
+        )
         entry.runtime_data.history.async_start()
     return True
 

@@ -46,6 +46,7 @@ from homeassistant.components.recorder.statistics import (
     statistics_during_period,
 )
 from homeassistant.components.sensor.const import UNIT_CONVERTERS
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
     ATTR_UNIT_OF_MEASUREMENT,
@@ -77,7 +78,6 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
-from .coordinator import NezhaConfigEntry
 from .identifiers import server_unique_id
 
 # Dashboard metric → (sensor key, the unit the dashboard counts it in; None: a plain number).
@@ -109,17 +109,17 @@ RUN_INTERVAL: Final = timedelta(hours=1)
 STORAGE_VERSION: Final = 1
 
 
-def wanted(entry: NezhaConfigEntry) -> bool:
+def wanted(entry: ConfigEntry) -> bool:
     """Whether the user wants the history (on unless turned off)."""
     return bool(entry.options.get(CONF_HISTORY, True))
 
 
-def depth(entry: NezhaConfigEntry) -> timedelta:
+def depth(entry: ConfigEntry) -> timedelta:
     """How far back to fill (days; the dashboard keeps 30 by default)."""
     return timedelta(days=int(entry.options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS)))
 
 
-async def async_remove(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
+async def async_remove(hass: HomeAssistant, entry: ConfigEntry) -> None:
     """The entry is deleted: forget which hours were checked."""
     await _store(hass, entry.entry_id).async_remove()
 
@@ -233,11 +233,22 @@ class NezhaHistory:
     # 2 requests a second: a 30-day backfill of 1000 servers takes hours, which is the point.
     request_interval: float = 0.5
 
-    def __init__(self, hass: HomeAssistant, entry: NezhaConfigEntry, client: NezhaClient) -> None:
-        """Prepare; nothing runs before ``async_start``."""
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: NezhaClient,
+        server_ids: Callable[[], Iterable[int]],
+    ) -> None:
+        """Prepare; nothing runs before ``async_start``.
+
+        ``server_ids`` gives the dashboard's servers as last read (the entry's plain
+        ``ConfigEntry`` keeps this module from importing the coordinator's types back).
+        """
         self.hass = hass
         self.entry = entry
         self.client = client
+        self._server_ids = server_ids
         self.depth = depth(entry)
         self.status = HistoryStatus()
         self._store = _store(hass, entry.entry_id)
@@ -279,7 +290,7 @@ class NezhaHistory:
                 status.state = "store_off"
                 return
             pacer = _Pacer(self.request_interval)
-            for server_id in list(self.entry.runtime_data.coordinator.data.servers):
+            for server_id in list(self._server_ids()):
                 await self._async_server(server_id, pacer)
             status.state = "idle"
         except _Stop as err:
@@ -442,11 +453,15 @@ class NezhaHistory:
             "depth_days": self.depth.days,
             "state": status.state,
             "runs": status.runs,
-            "last_started": status.last_started,
-            "last_finished": status.last_finished,
+            "last_started": None
+            if status.last_started is None
+            else status.last_started.isoformat(),
+            "last_finished": None
+            if status.last_finished is None
+            else status.last_finished.isoformat(),
             "requests": status.requests,
             "sensors_checked": status.sensors_checked,
             "hours_imported": dict(status.hours_imported),
             "errors": dict(status.errors),
-            "sensors_with_history": len(self._checked),
+            "sensors_known": len(self._checked),
         }
