@@ -22,6 +22,7 @@ from homeassistant.components.recorder.statistics import (
 )
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
@@ -321,3 +322,35 @@ async def test_turned_off_and_depth(
     assert await _statistics(hass, CPU) == _approx(expected)
     # Only the day's answers were needed.
     assert v2.requests[METRICS] == len(_enabled(hass, entry))
+
+
+async def test_options_offer_history_on_v2_only(
+    hass: HomeAssistant,
+    v2: FakeDashboard,
+    dashboard: FakeDashboard,
+    config_entry: MockConfigEntry,
+    store: dict[str, list[tuple[float, float]]],
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+) -> None:
+    """v2's options end with the history switch and depth; saving off stops the import."""
+    await setup_entry(config_entry)
+    result = await hass.config_entries.options.async_init(config_entry.entry_id)
+    assert CONF_HISTORY not in result["data_schema"].schema
+
+    entry = make_entry(v2)
+    await setup_entry(entry)
+    await _import_done(hass, entry)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    keys = list(result["data_schema"].schema)
+    assert keys[-2:] == [CONF_HISTORY, CONF_HISTORY_DAYS]
+    defaults = {key: key.default() for key in keys[-2:]}
+    assert defaults == {CONF_HISTORY: True, CONF_HISTORY_DAYS: 30}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_HISTORY: False, CONF_HISTORY_DAYS: 7}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_HISTORY] is False
+    assert entry.options[CONF_HISTORY_DAYS] == 7
+    assert entry.runtime_data.history is None
