@@ -28,7 +28,7 @@ from homeassistant.helpers.recorder import get_instance
 from custom_components.nezha.history import METRIC_SENSORS, NezhaHistory
 from fake_dashboard.server import SCOPE_SERVER_READ
 from scripts.bench import add_entry, dashboard, home_assistant
-from scripts.bench_loop import LoopMeter, _with_recorder
+from scripts.bench_loop import LoopMeter, Phase, _with_recorder
 
 DAY = 86400
 
@@ -60,8 +60,6 @@ async def measure(size: int, *, memory: bool) -> None:
             async with home_assistant() as hass:
                 await _with_recorder(hass, folder)
                 # The import is started by hand below, timed.
-                request_interval = NezhaHistory.request_interval
-                row_interval = NezhaHistory.row_interval
                 NezhaHistory.request_interval = NezhaHistory.row_interval = 0.0
                 original = NezhaHistory.async_start
                 NezhaHistory.async_start = lambda self: None  # type: ignore[method-assign]
@@ -70,7 +68,8 @@ async def measure(size: int, *, memory: bool) -> None:
                 finally:
                     NezhaHistory.async_start = original  # type: ignore[method-assign]
                 history = entry.runtime_data.history
-                assert history is not None
+                if history is None:
+                    raise SystemExit("the import did not start")
                 await hass.async_block_till_done()
                 recorder = get_instance(hass)
                 await hass.async_add_executor_job(recorder.block_till_done)
@@ -79,34 +78,48 @@ async def measure(size: int, *, memory: bool) -> None:
                     tracemalloc.start()
                 with meter.installed(), meter.measuring() as phase:
                     history._async_schedule()  # noqa: SLF001
-                    while history.status.state in ("waiting", "running"):
+                    # The import has no event to wait on; its status says when it is done.
+                    while history.status.state in ("waiting", "running"):  # noqa: ASYNC110
                         await asyncio.sleep(0.05)
                     await hass.async_add_executor_job(recorder.block_till_done)
                 peak = tracemalloc.get_traced_memory()[1] if memory else 0
                 if memory:
                     tracemalloc.stop()
-                status = history.status
-                requests = status.requests
-                hours = sum(status.hours_imported.values())
-                print(f"state {status.state}, errors {dict(status.errors)}")
-                print(f"servers                     {size}")
-                print(f"requests                    {requests}")
-                print(f"hours imported (rows)       {hours}")
-                print(f"wall time, unpaced          {phase.wall:.1f} s")
-                print(f"CPU time (process)          {phase.cpu:.1f} s")
-                paced = requests * request_interval + hours * row_interval
-                print(f"at the real pace            {paced / 3600:.2f} h")
-                print(f"longest loop step           {phase.longest * 1000:.0f} ms")
-                print(f"loop steps over 50 ms       {phase.over_50ms}")
-                print(f"  longest was               {phase.longest_what[:120]}")
-                print(f"collections by generation   {dict(phase.collections)}")
-                print(f"longest collection          {phase.longest_collection * 1000:.0f} ms")
-                if memory:
-                    print(f"peak Python memory          {peak / 1e6:.0f} MB")
+                report(history, size, phase, peak if memory else None)
+                print(f"at the real pace            {paced(history) / 3600:.2f} h")
                 await hass.config_entries.async_unload(entry.entry_id)
                 await hass.async_block_till_done()
     finally:
         await fake.stop()
+
+
+# The real pace (the class's values, before the bench set them to 0).
+REQUEST_INTERVAL = NezhaHistory.request_interval
+ROW_INTERVAL = NezhaHistory.row_interval
+
+
+def paced(history: NezhaHistory) -> float:
+    """Seconds the same import takes at the real pace (the work is far faster than it)."""
+    status = history.status
+    return status.requests * REQUEST_INTERVAL + sum(status.hours_imported.values()) * ROW_INTERVAL
+
+
+def report(history: NezhaHistory, size: int, phase: Phase, peak: int | None) -> None:
+    """Print what the run did and cost."""
+    status = history.status
+    print(f"state {status.state}, errors {dict(status.errors)}")
+    print(f"servers                     {size}")
+    print(f"requests                    {status.requests}")
+    print(f"hours imported (rows)       {sum(status.hours_imported.values())}")
+    print(f"wall time, unpaced          {phase.wall:.1f} s (until the recorder wrote all)")
+    print(f"CPU time (process)          {phase.cpu:.1f} s")
+    print(f"longest loop step           {phase.longest * 1000:.0f} ms")
+    print(f"loop steps over 50 ms       {phase.over_50ms}")
+    print(f"  longest was               {phase.longest_what[:120]}")
+    print(f"collections by generation   {dict(phase.collections)}")
+    print(f"longest collection          {phase.longest_collection * 1000:.0f} ms")
+    if peak is not None:
+        print(f"peak Python memory          {peak / 1e6:.0f} MB")
 
 
 def main() -> None:

@@ -15,10 +15,11 @@ inserts without looking (an hour already there would make its whole compile fail
 
 The work is spread out: one run at start, then one an hour for new gaps, each in a background
 task of the entry (cancelled on unload), one request at a time, at most 2 a second and 100
-imported hours a second (the recorder looks up each imported row before writing it). A run asks the dashboard only for what is missing: per
-sensor, the hours already checked are kept in a store, and one request per (server, metric,
-period) covers the rest — ``1d`` (30 s buckets) for the last day, ``7d`` (30 min) for the
-week, ``30d`` (2 h, each counted in both its hours) beyond. Whatever stops a run (a restart,
+imported hours a second (the recorder looks up each imported row before writing it). A run
+asks the dashboard only for what is missing: per sensor, the hours already checked are kept in
+a store, and one request per (server, metric, period) covers the rest — ``1d`` (30 s buckets)
+for the last day, ``7d`` (30 min) for the week, ``30d`` (2 h, each counted in both its hours)
+beyond. Whatever stops a run (a restart,
 the dashboard down) leaves the hours of the sensors not yet done unchecked; the next run picks
 them up, and hours imported meanwhile are in the recorder, so never imported twice.
 Only enabled sensors are filled; history costs no entity.
