@@ -228,6 +228,7 @@ async def test_interrupted_import_resumes_without_duplicates(
         assert await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
+    assert history.status.state == "stopped"
     assert "net_in_speed" not in history.status.hours_imported
     cpu = await _statistics(hass, CPU)
     assert cpu == _approx(_expected(store[CPU]))

@@ -303,6 +303,10 @@ class NezhaHistory:
             for server_id in list(self._server_ids()):
                 await self._async_server(server_id, pacer)
             status.state = "idle"
+        except asyncio.CancelledError:
+            # Unloaded or stopping: the next start carries on.
+            status.state = "stopped"
+            raise
         except _Stop as err:
             status.state = str(err)
         except NezhaMissingScopeError:
