@@ -355,3 +355,24 @@ async def test_options_offer_history_on_v2_only(
     assert entry.options[CONF_HISTORY] is False
     assert entry.options[CONF_HISTORY_DAYS] == 7
     assert entry.runtime_data.history is None
+
+
+async def test_token_without_server_read_pauses(
+    hass: HomeAssistant,
+    v2: FakeDashboard,
+    store: dict[str, list[tuple[float, float]]],
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+) -> None:
+    """A token without nezha:server:read: the import says so and imports nothing."""
+    token = v2.personal_tokens[V2_TOKEN]
+    v2.add_personal_token(V2_TOKEN, scopes=token.scopes - {SCOPE_SERVER_READ})
+    entry = make_entry(v2)
+    await setup_entry(entry)
+    history = _history(entry)
+    await _until(lambda: history.status.state == "missing_scope", what=history.status)
+    assert v2.requests[METRICS] == 1
+    assert await _statistics(hass, CPU) == {}
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["history"]["state"] == "missing_scope"
+    assert V2_TOKEN not in str(diagnostics)
