@@ -27,7 +27,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from . import alerts
+from . import alerts, history
 from .api import DashboardFlavor, NezhaClient
 from .const import CONF_FLAVOR, DOMAIN, LOGGER, MANUFACTURER
 from .coordinator import (
@@ -140,6 +140,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> boo
     entry.async_on_unload(coordinator.async_add_listener(lambda: _async_sync_devices(hass, entry)))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start_stream()
+    if client.supports_metrics and history.wanted(entry):
+        entry.runtime_data.history = history.NezhaHistory(
+            hass, entry, client, lambda: coordinator.data.servers
+        )
+        entry.runtime_data.history.async_start()
     return True
 
 
@@ -235,3 +240,4 @@ async def async_unload_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> bo
 async def async_remove_entry(hass: HomeAssistant, entry: NezhaConfigEntry) -> None:
     """The entry is deleted: its notification channel leaves the dashboard too."""
     await alerts.async_remove(hass, entry)
+    await history.async_remove(hass, entry)

@@ -60,11 +60,15 @@ from .const import (
     CONF_ALERTS,
     CONF_FLAVOR,
     CONF_FULL_DETAIL,
+    CONF_HISTORY,
+    CONF_HISTORY_DAYS,
     CONF_ONLINE_THRESHOLD,
     CONF_TAGS,
+    DEFAULT_HISTORY_DAYS,
     DEFAULT_ONLINE_THRESHOLD,
     DOMAIN,
     LOGGER,
+    MAX_HISTORY_DAYS,
     MAX_ONLINE_THRESHOLD,
     MIN_ONLINE_THRESHOLD,
 )
@@ -432,6 +436,22 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
                     multiple=True,
                     mode=SelectSelectorMode.LIST,
                     sort=True,
+                )
+            )
+        if runtime is not None and runtime.client.supports_metrics:
+            schema[vol.Required(CONF_HISTORY, default=entry.options.get(CONF_HISTORY, True))] = bool
+            schema[
+                vol.Required(
+                    CONF_HISTORY_DAYS,
+                    default=entry.options.get(CONF_HISTORY_DAYS, DEFAULT_HISTORY_DAYS),
+                )
+            ] = NumberSelector(
+                NumberSelectorConfig(
+                    min=1,
+                    max=MAX_HISTORY_DAYS,
+                    step=1,
+                    unit_of_measurement="d",
+                    mode=NumberSelectorMode.BOX,
                 )
             )
         return vol.Schema(schema)

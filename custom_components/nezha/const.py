@@ -41,3 +41,10 @@ CRON_CHECK_AFTER_RUN: Final = 5.0
 CONF_ALERTS: Final = "alerts"
 CONF_ALERT_GROUPS: Final = "alert_groups"
 DATA_ALERTS: Final = "alerts"
+
+# The dashboard's metric history in the sensors' long-term statistics (v2, on by default), and
+# how many days back (the dashboard keeps 30 by default and answers at most 30).
+CONF_HISTORY: Final = "history"
+CONF_HISTORY_DAYS: Final = "history_days"
+DEFAULT_HISTORY_DAYS: Final = 30
+MAX_HISTORY_DAYS: Final = 30

@@ -54,6 +54,7 @@ from .writer import PacedWriter
 
 if TYPE_CHECKING:
     from .alerts import NezhaAlerts
+    from .history import NezhaHistory
 
 type NezhaConfigEntry = ConfigEntry[NezhaRuntimeData]
 
@@ -71,6 +72,8 @@ class NezhaRuntimeData:
     cron: NezhaCronCoordinator | None = None
     # The dashboard's alerts as events, when the option is on (v1/v2).
     alerts: NezhaAlerts | None = None
+    # The metric history import into long-term statistics, when on (v2).
+    history: NezhaHistory | None = None
     # Server names by id when devices were last synchronised with the dashboard.
     device_names: dict[int, str] = field(default_factory=dict)
 

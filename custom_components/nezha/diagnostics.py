@@ -69,6 +69,9 @@ async def async_get_config_entry_diagnostics(
                 "refused": alerts.refused,
                 "dropped_outside_tags": alerts.dropped_outside_tags,
             },
+            "history": None
+            if (history := entry.runtime_data.history) is None
+            else history.as_dict(),
         },
         TO_REDACT,
     )

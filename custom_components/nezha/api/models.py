@@ -289,6 +289,8 @@ class DashboardSetting:
     language: str = ""
     # "" when hidden (guests and personal tokens are not told).
     version: str = ""
+    # v2: whether the time-series store (the metric history) is on; None where not said (v0/v1).
+    tsdb_enabled: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -444,9 +444,11 @@ def parse_setting(data: Any) -> DashboardSetting:
     """The dashboard's language and (when shown) version from ``GET /api/v1/setting``."""
     if type(data) is not dict:
         raise NezhaResponseError("the settings are not an object")
+    tsdb = data.get("tsdb_enabled")
     return DashboardSetting(
         language=get_str(get_object(data, "config"), "language"),
         version=get_str(data, "version"),
+        tsdb_enabled=tsdb if type(tsdb) is bool else None,
     )
 
 
