@@ -22,6 +22,7 @@ from .entity import (
     NezhaServerEntity,
     NezhaServiceEntity,
     async_add_chunked,
+    async_add_soon,
 )
 from .identifiers import server_unique_id
 
@@ -94,7 +95,7 @@ async def async_setup_entry(
     @callback
     def _add_new_online_sensors() -> None:
         if coordinator.last_update_success and (new := _pending()):
-            async_add_entities(list(_built(new)))
+            async_add_soon(entry, async_add_entities, list(_built(new)))
 
     entry.async_on_unload(coordinator.async_add_listener(_add_new_online_sensors))
 

@@ -9,7 +9,7 @@ counted on a server's device. Platforms give the values and add entities for wha
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import batched
 from typing import Any, Final
@@ -304,9 +304,10 @@ class NezhaCycleEntity(
         return self.cycle.usage[self.server_id]
 
 
-# Home Assistant adds the entities of one call within one step of its event loop: a large
-# dashboard's thousands at once would hold it for seconds.
-ADD_CHUNK: Final = 250
+# Home Assistant adds the entities of one call within one step of its event loop, a
+# millisecond or two each (registry entry, entity id, first state): a large dashboard's
+# thousands at once would hold it for seconds.
+ADD_CHUNK: Final = 50
 
 
 async def async_add_chunked(
@@ -353,3 +354,20 @@ class NezhaCronEntity(NezhaListedEntity[NezhaCronCoordinator]):
     def task(self) -> CronTask:
         """This entity's task; only called while available."""
         return self.coordinator.data[self.task_id]
+
+
+@callback
+def async_add_soon(
+    entry: NezhaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    entities: Sequence[Entity],
+) -> None:
+    """From a listener: add a few ``entities`` at once, many a chunk per loop step."""
+    if len(entities) <= ADD_CHUNK:
+        async_add_entities(entities)
+        return
+    entry.async_create_task(
+        entry.runtime_data.coordinator.hass,
+        async_add_chunked(async_add_entities, entities),
+        "nezha entities added in chunks",
+    )

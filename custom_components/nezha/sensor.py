@@ -56,6 +56,7 @@ from .entity import (
     NezhaServerEntity,
     NezhaServiceEntity,
     async_add_chunked,
+    async_add_soon,
     server_device_info,
 )
 from .identifiers import cycle_unique_id, server_unique_id
@@ -545,7 +546,7 @@ async def _async_setup_server_sensors(
     @callback
     def _add_new_server_sensors() -> None:
         if coordinator.last_update_success and (new := _pending(_listed())):
-            async_add_entities(list(_built(new)))
+            async_add_soon(entry, async_add_entities, list(_built(new)))
 
     entry.async_on_unload(coordinator.async_add_listener(_add_new_server_sensors))
 
@@ -613,8 +614,10 @@ async def async_setup_entry(
                 ):
                     entity_registry.async_remove(entity_id)
         if new:
-            async_add_entities(
-                fit_budget(entry, Platform.SENSOR, new, detailed=coordinator.detailed(new))
+            async_add_soon(
+                entry,
+                async_add_entities,
+                fit_budget(entry, Platform.SENSOR, new, detailed=coordinator.detailed(new)),
             )
 
     _add_services()
