@@ -125,7 +125,9 @@ class PacedWriter:
         waiting = sum(len(groups[key]) for key in self._paced)
         self._quota = min(SLICE, max(BURST, math.ceil(waiting / self._ticks)))
         if self._urgent:
-            self._write(self._urgent, SLICE)
+            # While slices are under way they go on at their pace: one slice per loop step.
+            if self._slicing is None:
+                self._write(self._urgent, SLICE)
             if self._urgent and self._slicing is None:
                 self._slicing = self._entry.async_create_task(
                     self._hass, self._async_write_slices(), "nezha state slices"
