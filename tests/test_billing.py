@@ -9,10 +9,8 @@ frame only) keeps them and learns changes from a REST read every ten minutes.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime, timedelta, timezone
-import json
+from datetime import UTC, datetime, timedelta
 import logging
-from typing import Any
 
 from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
@@ -40,34 +38,29 @@ from custom_components.nezha import (
 from custom_components.nezha.const import CONF_EXPIRING_DAYS, DOMAIN
 from fake_dashboard import FakeDashboard, make_server
 from tests.helpers import (
+    BANDWIDTH,
+    BILLING,
     CPU,
+    DAY,
     EXAMPLE_NOW,
+    EXPIRES,
+    EXPIRING,
     ONLINE,
+    PRICE,
+    RENEWAL,
     SERVER,
     STREAM,
+    TRAFFIC,
     Clock,
     MakeEntry,
     Refresh,
     SetupEntry,
     StopDashboard,
+    billing_note,
+    note_end,
     start_dashboard,
     wait_for,
 )
-
-EXPIRES = "sensor.server1_expires"
-PRICE = "sensor.server1_price"
-BANDWIDTH = "sensor.server1_plan_bandwidth"
-TRAFFIC = "sensor.server1_plan_traffic"
-EXPIRING = "binary_sensor.server1_expiring_soon"
-RENEWAL = "binary_sensor.server1_auto_renewal"
-BILLING = (EXPIRES, PRICE, BANDWIDTH, TRAFFIC, EXPIRING, RENEWAL)
-DAY = 86400
-
-
-def _at(days: float) -> str:
-    """An end date ``days`` after the dashboard's clock starts, in China's time zone."""
-    when = datetime.fromtimestamp(EXAMPLE_NOW + days * DAY, UTC)
-    return when.astimezone(timezone(timedelta(hours=8))).isoformat()
 
 
 def _above_debug(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -76,25 +69,6 @@ def _above_debug(caplog: pytest.LogCaptureFixture) -> list[str]:
         for record in caplog.records
         if record.levelno > logging.DEBUG and record.name.startswith("custom_components.nezha")
     ]
-
-
-def _note(**billing: Any) -> str:
-    """The issue's note with ``billing`` replacing parts of its billing (None: left out)."""
-    part: dict[str, Any] = {
-        "startDate": "2022-04-20T00:00:00+08:00",
-        "endDate": _at(20),
-        "autoRenewal": "1",
-        "cycle": "月",
-        "amount": "$3.99",
-    }
-    part.update(billing)
-    return json.dumps(
-        {
-            "billingDataMod": {key: value for key, value in part.items() if value is not None},
-            "planDataMod": {"bandwidth": "30Mbps", "trafficVol": "1TB/月", "trafficType": "1"},
-        },
-        ensure_ascii=False,
-    )
 
 
 @pytest.fixture(params=["v1", "v2"])
@@ -107,7 +81,7 @@ async def polled(
     """A v1, then a v2 dashboard whose Server1 has the issue's note; stream off (polled)."""
     fake = await start_dashboard(clock, request.param)
     fake.stream_enabled = False
-    fake.servers[1].public_note = _note()
+    fake.servers[1].public_note = billing_note()
     yield fake
     await stop_dashboard(fake)
 
@@ -145,7 +119,7 @@ def _registered(hass: HomeAssistant) -> set[str]:
     }
 
 
-async def test_billing_entities_from_the_note(
+async def test_billing_entities_from_thebilling_note(
     hass: HomeAssistant,
     polled: FakeDashboard,
     make_entry: MakeEntry,
@@ -189,7 +163,7 @@ async def test_billing_entities_from_the_note(
         assert hass.states.get(entity_id.replace("server1", "server2")) is None
 
 
-async def test_billing_follows_the_note(
+async def test_billing_follows_thebilling_note(
     hass: HomeAssistant,
     polled: FakeDashboard,
     make_entry: MakeEntry,
@@ -203,7 +177,9 @@ async def test_billing_follows_the_note(
     caplog.clear()
 
     # Three days left, a price in renminbi, no word on renewal: updated, and one goes.
-    polled.servers[1].public_note = _note(endDate=_at(3), amount="¥30", autoRenewal=None)
+    polled.servers[1].public_note = billing_note(
+        endDate=note_end(3), amount="¥30", autoRenewal=None
+    )
     await poll()
     assert hass.states.get(EXPIRING).state == STATE_ON  # type: ignore[union-attr]
     assert hass.states.get(EXPIRES).state == (  # type: ignore[union-attr]
@@ -216,7 +192,7 @@ async def test_billing_follows_the_note(
     assert _registered(hass) == set(BILLING) - {RENEWAL}
 
     # An amount that cannot be read: unknown, the text kept; renewal is back.
-    polled.servers[1].public_note = _note(amount="免费", autoRenewal=0)
+    polled.servers[1].public_note = billing_note(amount="免费", autoRenewal=0)
     await poll()
     price = hass.states.get(PRICE)
     assert price is not None
@@ -227,7 +203,7 @@ async def test_billing_follows_the_note(
     assert hass.states.get(EXPIRING).state == STATE_OFF  # type: ignore[union-attr]
 
     # Never expires: nothing to show as a date, and never expiring soon.
-    polled.servers[1].public_note = _note(endDate="0000-00-00T23:59:59+08:00")
+    polled.servers[1].public_note = billing_note(endDate="0000-00-00T23:59:59+08:00")
     await poll()
     assert hass.states.get(EXPIRES) is None
     assert hass.states.get(EXPIRING).state == STATE_OFF  # type: ignore[union-attr]
@@ -241,7 +217,7 @@ async def test_billing_follows_the_note(
     assert _above_debug(caplog) == []
 
     # Written again: they come back.
-    polled.servers[1].public_note = _note()
+    polled.servers[1].public_note = billing_note()
     await poll()
     assert _registered(hass) == set(BILLING)
     assert hass.states.get(PRICE).state == "3.99"  # type: ignore[union-attr]
@@ -318,7 +294,7 @@ async def test_stream_keeps_notes_between_connections(
     is not learned from them (nor read over REST before ten minutes); a new connection is."""
     fake = await start_dashboard(clock, "v2")
     fake.frame_interval = 0.05
-    fake.servers[1].public_note = _note()
+    fake.servers[1].public_note = billing_note()
     try:
         await setup_entry(make_entry(fake))
         coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
@@ -335,7 +311,7 @@ async def test_stream_keeps_notes_between_connections(
         assert hass.states.get(PRICE).state == "3.99"  # type: ignore[union-attr]
         frames = fake.frames_sent
 
-        fake.servers[1].public_note = _note(amount="€5", autoRenewal=None)
+        fake.servers[1].public_note = billing_note(amount="€5", autoRenewal=None)
         await wait_for(lambda f=frames: fake.frames_sent >= f + 5)
         await hass.async_block_till_done()
         assert hass.states.get(PRICE).state == "3.99"  # type: ignore[union-attr]
@@ -366,13 +342,13 @@ async def test_stream_reads_notes_on_a_slow_cadence(
     monkeypatch.setattr(nezha_coordinator, "NOTES_INTERVAL", timedelta(seconds=1))
     fake = await start_dashboard(clock, "v2")
     fake.frame_interval = 0.05
-    fake.servers[1].public_note = _note()
+    fake.servers[1].public_note = billing_note()
     try:
         await setup_entry(make_entry(fake))
         coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
         await wait_for(lambda: coordinator.stream_connected)
         rest = fake.requests[SERVER]
-        fake.servers[1].public_note = _note(amount="€5", autoRenewal=None)
+        fake.servers[1].public_note = billing_note(amount="€5", autoRenewal=None)
         await wait_for(lambda: hass.states.get(PRICE).state == "5.0")  # type: ignore[union-attr]
         await hass.async_block_till_done()
         assert hass.states.get(RENEWAL) is None
@@ -415,9 +391,9 @@ async def test_billing_ranks_right_after_online_in_the_budget(
     fake.stream_enabled = False
     for server_id in range(10, 30):
         server = make_server(server_id, now=clock.now)
-        server.public_note = _note()
+        server.public_note = billing_note()
         fake.add(server)
-    fake.servers[1].public_note = _note()
+    fake.servers[1].public_note = billing_note()
     try:
         await setup_entry(make_entry(fake))
         entry = hass.config_entries.async_entries(DOMAIN)[0]

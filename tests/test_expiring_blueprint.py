@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from freezegun.api import FrozenDateTimeFactory
@@ -21,13 +21,17 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.nezha.const import DOMAIN
 from fake_dashboard import FakeDashboard
 from tests.helpers import (
+    DAY,
+    EXAMPLE_NOW,
+    EXPIRES,
+    EXPIRING,
     Clock,
     MakeEntry,
     SetupEntry,
     StopDashboard,
+    billing_note,
     start_dashboard,
 )
-from tests.test_billing import DAY, EXPIRES, EXPIRING, _note
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints"
 
@@ -45,7 +49,7 @@ async def noted(
     """A v2 dashboard whose Server1 expires in 20 days by its note; polled."""
     fake = await start_dashboard(clock, "v2")
     fake.stream_enabled = False
-    fake.servers[1].public_note = _note()
+    fake.servers[1].public_note = billing_note()
     yield fake
     await stop_dashboard(fake)
 
@@ -126,9 +130,10 @@ async def test_notifies_when_expiring_soon(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     """Twenty days left: quiet; five days left: one notification with the date."""
-    end = dt_util.parse_datetime(hass.states.get(EXPIRES).state)  # type: ignore[union-attr]
-    assert end is not None
+    end = datetime.fromtimestamp(EXAMPLE_NOW + 20 * DAY, UTC)
     local_end = dt_util.as_local(end).strftime("%Y-%m-%d %H:%M")
+    await _days_pass(hass, freezer, clock, noted, 0)
+    assert hass.states.get(EXPIRES).state == end.isoformat()  # type: ignore[union-attr]
     assert hass.states.get(EXPIRING).state == STATE_OFF  # type: ignore[union-attr]
     await _days_pass(hass, freezer, clock, noted, 10)
     assert hass.states.get(EXPIRING).state == STATE_OFF  # type: ignore[union-attr]
@@ -160,7 +165,7 @@ async def test_never_expiring_is_never_notified(
     hass_ws_client: WebSocketGenerator,
 ) -> None:
     """A note that says "never": years pass without a word."""
-    noted.servers[1].public_note = _note(endDate="0000-00-00T00:00:00+08:00")
+    noted.servers[1].public_note = billing_note(endDate="0000-00-00T00:00:00+08:00")
     await _days_pass(hass, freezer, clock, noted, 400)
     assert hass.states.get(EXPIRING).state == STATE_OFF  # type: ignore[union-attr]
     assert await _notifications(hass_ws_client) == {}
