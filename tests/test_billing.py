@@ -223,6 +223,25 @@ async def test_billing_follows_thebilling_note(
     assert hass.states.get(PRICE).state == "3.99"  # type: ignore[union-attr]
 
 
+async def test_a_server_that_leaves_comes_back_with_its_billing(
+    hass: HomeAssistant,
+    polled: FakeDashboard,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+    poll: Refresh,
+) -> None:
+    """Deleted on the dashboard, its device and billing go; added again, they come back."""
+    await setup_entry(make_entry(polled))
+    server = polled.servers[1]
+    polled.remove(1)
+    await poll()
+    assert _registered(hass) == set()
+    polled.add(server)
+    await poll()
+    assert _registered(hass) == set(BILLING)
+    assert hass.states.get(PRICE).state == "3.99"  # type: ignore[union-attr]
+
+
 async def test_expiry_is_judged_as_time_passes(
     hass: HomeAssistant,
     polled: FakeDashboard,

@@ -225,8 +225,7 @@ def parse_public_note(note: str) -> PublicNote:
         data = orjson.loads(note)
     except orjson.JSONDecodeError:
         return _EMPTY
-    if type(data) is not dict:
-        return _EMPTY
+    # A JSON text starting with "{" is an object.
     billing = data.get("billingDataMod")
     plan = data.get("planDataMod")
     return PublicNote(
