@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import formatdate
 import json
 import logging
@@ -392,3 +392,40 @@ def go_time(text: str) -> datetime | None:
     micro = (fraction or "")[:6].ljust(6, "0")
     offset = "+00:00" if zone == "Z" else zone
     return datetime.fromisoformat(f"{clock}.{micro}{offset}").astimezone(UTC)
+
+
+# --- public notes (billing and plan, v1/v2) --------------------------------------------
+
+EXPIRES = "sensor.server1_expires"
+PRICE = "sensor.server1_price"
+BANDWIDTH = "sensor.server1_plan_bandwidth"
+TRAFFIC = "sensor.server1_plan_traffic"
+EXPIRING = "binary_sensor.server1_expiring_soon"
+RENEWAL = "binary_sensor.server1_auto_renewal"
+BILLING = (EXPIRES, PRICE, BANDWIDTH, TRAFFIC, EXPIRING, RENEWAL)
+DAY = 86400
+
+
+def note_end(days: float) -> str:
+    """An end date ``days`` after the dashboard's clock starts, in China's time zone."""
+    when = datetime.fromtimestamp(EXAMPLE_NOW + days * DAY, UTC)
+    return when.astimezone(timezone(timedelta(hours=8))).isoformat()
+
+
+def billing_note(**billing: Any) -> str:
+    """The issue's note with ``billing`` replacing parts of its billing (None: left out)."""
+    part: dict[str, Any] = {
+        "startDate": "2022-04-20T00:00:00+08:00",
+        "endDate": note_end(20),
+        "autoRenewal": "1",
+        "cycle": "月",
+        "amount": "$3.99",
+    }
+    part.update(billing)
+    return json.dumps(
+        {
+            "billingDataMod": {key: value for key, value in part.items() if value is not None},
+            "planDataMod": {"bandwidth": "30Mbps", "trafficVol": "1TB/月", "trafficType": "1"},
+        },
+        ensure_ascii=False,
+    )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from homeassistant.components.binary_sensor import (
     BinarySensorDeviceClass,
@@ -13,18 +16,20 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import CronTask, ServiceStatus
+from .api import CronTask, Server, ServiceStatus
 from .budget import Pending, fit_budget
-from .coordinator import NezhaConfigEntry, NezhaCronCoordinator
+from .coordinator import NezhaConfigEntry, NezhaCronCoordinator, NezhaDataUpdateCoordinator
 from .cron import async_add_cron_entities
 from .entity import (
     NezhaCronEntity,
+    NezhaDescriptionMixin,
     NezhaServerEntity,
     NezhaServiceEntity,
     async_add_chunked,
     async_add_soon,
 )
 from .identifiers import server_unique_id
+from .notes import NoteEntities, server_billing
 
 # One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
@@ -48,6 +53,54 @@ TASK_FAILED = BinarySensorEntityDescription(
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class NezhaNoteBinarySensorDescription(BinarySensorEntityDescription, NezhaDescriptionMixin):
+    """A yes/no fact of a server's public note."""
+
+    exists_fn: Callable[[Server], bool]
+    is_on_fn: Callable[[NezhaDataUpdateCoordinator, Server], bool | None]
+    attributes_fn: Callable[[Server], dict[str, Any]] | None = None
+
+
+def _expiring_soon(coordinator: NezhaDataUpdateCoordinator, server: Server) -> bool | None:
+    """Within the threshold of the note's end date (or past it), on the dashboard's clock."""
+    billing = server_billing(server)
+    if billing is None or billing.never_expires:
+        return False
+    if billing.end is None:
+        return None
+    left = billing.end - coordinator.data.dashboard_time
+    return left <= timedelta(days=coordinator.expiring_days)
+
+
+def _expiry(server: Server) -> dict[str, Any]:
+    """The end date, for automations' messages (the Expires sensor may be over the cap)."""
+    billing = server_billing(server)
+    end = billing.end if billing is not None else None
+    return {"expires": end.isoformat() if end is not None else None}
+
+
+# Right after the online sensor in the entity budget (priority 0): what to be reminded of.
+NOTE_BINARY_SENSORS: tuple[NezhaNoteBinarySensorDescription, ...] = (
+    NezhaNoteBinarySensorDescription(
+        key="billing_expiring_soon",
+        translation_key="billing_expiring_soon",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        priority=1,
+        exists_fn=lambda s: (b := server_billing(s)) is not None and b.has_expiry,
+        is_on_fn=_expiring_soon,
+        attributes_fn=_expiry,
+    ),
+    NezhaNoteBinarySensorDescription(
+        key="billing_auto_renewal",
+        translation_key="billing_auto_renewal",
+        priority=2,
+        exists_fn=lambda s: (b := server_billing(s)) is not None and b.auto_renewal is not None,
+        is_on_fn=lambda _, s: b.auto_renewal if (b := server_billing(s)) is not None else None,
+    ),
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: NezhaConfigEntry,
@@ -62,8 +115,16 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     servers_added: set[int] = set()
 
+    notes: NoteEntities[BinarySensorEntityDescription] = NoteEntities(
+        entry,
+        Platform.BINARY_SENSOR,
+        NOTE_BINARY_SENSORS,
+        lambda d, s: isinstance(d, NezhaNoteBinarySensorDescription) and d.exists_fn(s),
+        lambda d: d.priority if isinstance(d, NezhaNoteBinarySensorDescription) else 0,
+    )
+
     def _pending() -> dict[int, list[Pending[BinarySensorEntityDescription]]]:
-        """Servers listed without an online sensor yet, by id (stable ids for shared names).
+        """Online sensors of new servers, by id (stable ids), and note sensors that appeared.
 
         A server that left is forgotten here, and comes back whole.
         """
@@ -72,7 +133,7 @@ async def async_setup_entry(
         new = sorted(servers.keys() - servers_added)
         servers_added.update(new)
         entry_id = entry.entry_id
-        return {
+        pending: dict[int, list[Pending[BinarySensorEntityDescription]]] = {
             server_id: [
                 Pending(
                     servers[server_id], ONLINE, server_unique_id(entry_id, server_id, ONLINE.key), 0
@@ -80,15 +141,22 @@ async def async_setup_entry(
             ]
             for server_id in new
         }
+        for server_id, appeared in notes.pending(servers).items():
+            pending.setdefault(server_id, []).extend(appeared)
+        return pending
 
     def _built(
         new: dict[int, list[Pending[BinarySensorEntityDescription]]],
-    ) -> Iterator[NezhaOnlineSensor]:
+    ) -> Iterator[NezhaOnlineSensor | NezhaNoteBinarySensor]:
         """Only what fits, built as it is taken."""
         for pending in fit_budget(
             entry, Platform.BINARY_SENSOR, new, detailed=coordinator.detailed(new)
         ):
-            yield NezhaOnlineSensor(coordinator, pending.server, pending.description)
+            description = pending.description
+            if isinstance(description, NezhaNoteBinarySensorDescription):
+                yield NezhaNoteBinarySensor(coordinator, pending.server, description)
+            else:
+                yield NezhaOnlineSensor(coordinator, pending.server, description)
 
     await async_add_chunked(async_add_entities, _built(_pending()))
 
@@ -144,6 +212,30 @@ class NezhaOnlineSensor(NezhaServerEntity, BinarySensorEntity):
     def state_value(self) -> object:
         """On or off is the whole state."""
         return self.is_on
+
+
+class NezhaNoteBinarySensor(NezhaServerEntity, BinarySensorEntity):
+    """A yes/no fact of the server's public note; it stays while the agent is silent."""
+
+    entity_description: NezhaNoteBinarySensorDescription
+    _live = False
+
+    @property
+    def is_on(self) -> bool | None:
+        """What the note says, judged now."""
+        return self.entity_description.is_on_fn(self.coordinator, self.server)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """What an automation's message needs (the end date)."""
+        attributes_fn = self.entity_description.attributes_fn
+        if attributes_fn is None or not self.available:
+            return None
+        return attributes_fn(self.server)
+
+    def state_value(self) -> object:
+        """On or off, and the attributes."""
+        return self.is_on, self.extra_state_attributes
 
 
 class NezhaServiceUpSensor(NezhaServiceEntity, BinarySensorEntity):

@@ -58,18 +58,22 @@ from .api import (
 from .const import (
     CONF_ALERT_GROUPS,
     CONF_ALERTS,
+    CONF_EXPIRING_DAYS,
     CONF_FLAVOR,
     CONF_FULL_DETAIL,
     CONF_HISTORY,
     CONF_HISTORY_DAYS,
     CONF_ONLINE_THRESHOLD,
     CONF_TAGS,
+    DEFAULT_EXPIRING_DAYS,
     DEFAULT_HISTORY_DAYS,
     DEFAULT_ONLINE_THRESHOLD,
     DOMAIN,
     LOGGER,
+    MAX_EXPIRING_DAYS,
     MAX_HISTORY_DAYS,
     MAX_ONLINE_THRESHOLD,
+    MIN_EXPIRING_DAYS,
     MIN_ONLINE_THRESHOLD,
 )
 from .coordinator import NezhaConfigEntry
@@ -334,7 +338,7 @@ class NezhaConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class NezhaOptionsFlow(OptionsFlowWithReload):
-    """Online threshold, tags and full detail; saving reloads the entry."""
+    """Online threshold, expiring-soon days, tags and full detail; saving reloads the entry."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options; tags are those the dashboard reports, plus any chosen before.
@@ -416,6 +420,23 @@ class NezhaOptionsFlow(OptionsFlowWithReload):
                 )
             ),
         }
+        client = runtime.client if runtime is not None else None
+        if client is not None and client.supports_notes:
+            # Billing comes from public notes, which v0 dashboards do not send.
+            schema[
+                vol.Required(
+                    CONF_EXPIRING_DAYS,
+                    default=entry.options.get(CONF_EXPIRING_DAYS, DEFAULT_EXPIRING_DAYS),
+                )
+            ] = NumberSelector(
+                NumberSelectorConfig(
+                    min=MIN_EXPIRING_DAYS,
+                    max=MAX_EXPIRING_DAYS,
+                    step=1,
+                    unit_of_measurement="d",
+                    mode=NumberSelectorMode.BOX,
+                )
+            )
         if tags:
             for key, default in ((CONF_TAGS, chosen), (CONF_FULL_DETAIL, detailed)):
                 schema[vol.Optional(key, default=default)] = SelectSelector(

@@ -31,6 +31,17 @@ DEFAULT_ONLINE_THRESHOLD: Final = 30
 MIN_ONLINE_THRESHOLD: Final = 10
 MAX_ONLINE_THRESHOLD: Final = 3600
 
+# While the stream is up (polling paused), servers are still read over REST this often: a
+# stream sends public notes (billing) in a connection's first frame only, so a note changed
+# on the dashboard is learned here. Billing moves by days: ten minutes is plenty, and costs one
+# request (two when the server groups are due) where polling would make twenty.
+NOTES_INTERVAL: Final = timedelta(minutes=10)
+# A server whose public note says it expires within this many days is "expiring soon".
+CONF_EXPIRING_DAYS: Final = "expiring_days"
+DEFAULT_EXPIRING_DAYS: Final = 7
+MIN_EXPIRING_DAYS: Final = 0
+MAX_EXPIRING_DAYS: Final = 365
+
 # Scheduled tasks change rarely and their runs take a while: once a minute, like services,
 # and once more shortly after a task is run by hand.
 CRON_SCAN_INTERVAL: Final = timedelta(seconds=60)

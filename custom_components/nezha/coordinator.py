@@ -18,9 +18,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -38,14 +38,17 @@ from .api import (
 )
 from .api.stream import Watch
 from .const import (
+    CONF_EXPIRING_DAYS,
     CONF_FULL_DETAIL,
     CONF_ONLINE_THRESHOLD,
     CONF_TAGS,
     CRON_CHECK_AFTER_RUN,
     CRON_SCAN_INTERVAL,
+    DEFAULT_EXPIRING_DAYS,
     DEFAULT_ONLINE_THRESHOLD,
     DOMAIN,
     LOGGER,
+    NOTES_INTERVAL,
     POLL_INTERVAL,
     SERVICES_SCAN_INTERVAL,
 )
@@ -124,6 +127,10 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.tags: frozenset[str] = frozenset(tags)
         full_detail: list[str] = options.get(CONF_FULL_DETAIL, [])
         self.full_detail: frozenset[str] = frozenset(full_detail)
+        # Days before a note's expiry date from which a server is "expiring soon".
+        self.expiring_days: float = options.get(CONF_EXPIRING_DAYS, DEFAULT_EXPIRING_DAYS)
+        self._cancel_notes_read: CALLBACK_TYPE | None = None
+        config_entry.async_on_unload(self._async_stop_notes_read)
         # Every tag the dashboard reported at the last refresh, before filtering.
         self.dashboard_tags: frozenset[str] = frozenset()
         # Live push (v1/v2): whether frames arrive; polling is paused while they do.
@@ -249,10 +256,18 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
     def _async_on_stream(self, connected: bool) -> None:
         """Stop polling while frames arrive; when they stop, ask once now, then poll."""
         self.stream_connected = connected
+        self._async_stop_notes_read()
         if connected:
             LOGGER.debug("Server stream up: polling paused")
             self.update_interval = None
             self._async_unsub_refresh()
+            self._cancel_notes_read = async_track_time_interval(
+                self.hass,
+                self._async_read_notes,
+                NOTES_INTERVAL,
+                name=f"{DOMAIN} {self.config_entry.title} notes",
+                cancel_on_shutdown=True,
+            )
             return
         LOGGER.debug("Server stream down: polling every %s", POLL_INTERVAL)
         self.update_interval = POLL_INTERVAL
@@ -267,6 +282,28 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.config_entry.async_create_task(
             self.hass, self.async_refresh(), name=f"{DOMAIN} refresh after stream"
         )
+
+    @callback
+    def _async_stop_notes_read(self) -> None:
+        if self._cancel_notes_read is not None:
+            self._cancel_notes_read()
+            self._cancel_notes_read = None
+
+    async def _async_read_notes(self, _now: object) -> None:
+        """Read the servers over REST while streaming: the stream tells no note changes.
+
+        The stream stays in charge of availability: a failed read changes nothing (the next
+        one, or the next connection's first frame, tells the notes).
+        """
+        if not self.stream_connected:
+            return
+        try:
+            snapshot = await self.client.async_get_servers()
+        except NezhaError as err:
+            LOGGER.debug("Reading the servers' notes failed: %s", type(err).__name__)
+            return
+        if self.stream_connected:
+            self.async_set_updated_data(self._prepared(snapshot))
 
 
 class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):

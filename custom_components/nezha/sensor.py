@@ -37,6 +37,8 @@ from .api import (
     CronTask,
     CycleUsage,
     DashboardSnapshot,
+    Plan,
+    Price,
     Server,
     Service,
     ServiceStatus,
@@ -60,6 +62,7 @@ from .entity import (
     server_device_info,
 )
 from .identifiers import cycle_unique_id, server_unique_id
+from .notes import NoteEntities, server_billing, server_note
 
 # One coordinator feeds every entity; nothing here makes its own requests.
 PARALLEL_UPDATES = 0
@@ -86,6 +89,9 @@ class NezhaServerSensorDescription(SensorEntityDescription, NezhaDescriptionMixi
     exists_fn: Callable[[Server], bool] = lambda _: True
     # False for facts that stay true while the agent is silent (totals, boot time).
     live: bool = True
+    # Note sensors only: a unit and attributes that follow the note (a price's currency).
+    unit_fn: Callable[[Server], str | None] | None = None
+    attributes_fn: Callable[[Server], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -385,6 +391,75 @@ SERVER_SENSORS: tuple[NezhaServerSensorDescription, ...] = (
     ),
 )
 
+
+def _price(server: Server) -> Price | None:
+    billing = server_billing(server)
+    return billing.price if billing is not None else None
+
+
+def _price_attributes(server: Server) -> dict[str, Any]:
+    """The amount and cycle as written: the whole truth when the amount cannot be read."""
+    billing = server_billing(server)
+    if billing is None:
+        return {}
+    attributes = {"amount": billing.amount}
+    if billing.cycle:
+        attributes["cycle"] = billing.cycle
+    return attributes
+
+
+def _plan(server: Server) -> Plan:
+    return server_note(server).plan or Plan()
+
+
+# From the server's public note (billing and plan); they stay while the agent is silent, and
+# come and go with the note (notes.py). Billing ranks right after the online sensor in the
+# entity budget, before every reading; the plan's facts with the other diagnostics.
+NOTE_SENSORS: tuple[NezhaServerSensorDescription, ...] = (
+    NezhaServerSensorDescription(
+        key="billing_expires",
+        translation_key="billing_expires",
+        priority=-2,
+        device_class=SensorDeviceClass.TIMESTAMP,
+        live=False,
+        exists_fn=lambda s: (b := server_billing(s)) is not None and b.end is not None,
+        value_fn=lambda s: b.end if (b := server_billing(s)) is not None else None,
+    ),
+    # A price is not a measurement: no state class, so no statistics.
+    NezhaServerSensorDescription(
+        key="billing_price",
+        translation_key="billing_price",
+        priority=-1,
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        live=False,
+        exists_fn=lambda s: (b := server_billing(s)) is not None and bool(b.amount),
+        value_fn=lambda s: p.value if (p := _price(s)) is not None else None,
+        unit_fn=lambda s: p.currency if (p := _price(s)) is not None else None,
+        attributes_fn=_price_attributes,
+    ),
+    NezhaServerSensorDescription(
+        key="plan_bandwidth",
+        translation_key="plan_bandwidth",
+        priority=27,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
+        exists_fn=lambda s: bool(_plan(s).bandwidth),
+        value_fn=lambda s: _plan(s).bandwidth or None,
+    ),
+    NezhaServerSensorDescription(
+        key="plan_traffic_volume",
+        translation_key="plan_traffic_volume",
+        priority=28,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        live=False,
+        exists_fn=lambda s: bool(_plan(s).traffic_volume),
+        value_fn=lambda s: _plan(s).traffic_volume or None,
+    ),
+)
+
+_NOTE_KEYS = frozenset(d.key for d in NOTE_SENSORS)
+
 DASHBOARD_SENSORS: tuple[NezhaDashboardSensorDescription, ...] = (
     NezhaDashboardSensorDescription(
         key="servers_online",
@@ -520,6 +595,16 @@ async def _async_setup_server_sensors(
                 ]
         return new
 
+    notes = NoteEntities(
+        entry, Platform.SENSOR, NOTE_SENSORS, lambda d, s: d.exists_fn(s), lambda d: d.priority
+    )
+
+    def _with_notes(new: _PendingSensors) -> _PendingSensors:
+        """The note sensors that appeared join their server's others (one budget for both)."""
+        for server_id, pending in notes.pending(coordinator.data.servers).items():
+            new.setdefault(server_id, []).extend(pending)
+        return new
+
     def _built(new: _PendingSensors) -> Iterator[NezhaServerSensor]:
         """Only what fits, built as it is taken, with one device description per server.
 
@@ -533,7 +618,9 @@ async def _async_setup_server_sensors(
             info = infos.get(server.id) or infos.setdefault(
                 server.id, server_device_info(entry, server)
             )
-            yield NezhaServerSensor(coordinator, server, pending.description, info)
+            description = pending.description
+            cls = NezhaNoteSensor if description.key in _NOTE_KEYS else NezhaServerSensor
+            yield cls(coordinator, server, description, info)
 
     # The whole fleet at setup: weighed a batch of servers per step of the event loop, then
     # built and added a chunk at a time.
@@ -541,11 +628,11 @@ async def _async_setup_server_sensors(
     for batch in batched(_listed(), ADD_CHUNK, strict=False):
         first.update(_pending(batch))
         await asyncio.sleep(0)
-    await async_add_chunked(async_add_entities, _built(first))
+    await async_add_chunked(async_add_entities, _built(_with_notes(first)))
 
     @callback
     def _add_new_server_sensors() -> None:
-        if coordinator.last_update_success and (new := _pending(_listed())):
+        if coordinator.last_update_success and (new := _with_notes(_pending(_listed()))):
             async_add_soon(entry, async_add_entities, list(_built(new)))
 
     entry.async_on_unload(coordinator.async_add_listener(_add_new_server_sensors))
@@ -648,6 +735,30 @@ class NezhaServerSensor(NezhaServerEntity, SensorEntity):
     def state_value(self) -> object:
         """The reading is the whole state."""
         return self.native_value
+
+
+class NezhaNoteSensor(NezhaServerSensor):
+    """A fact from the server's public note: its unit and attributes may follow the note."""
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The description's unit, or the one the note gives (a price's currency)."""
+        unit_fn = self.entity_description.unit_fn
+        if unit_fn is None:
+            return super().native_unit_of_measurement
+        return unit_fn(self.server) if self.available else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """What the note says beside the value (the amount as written)."""
+        attributes_fn = self.entity_description.attributes_fn
+        if attributes_fn is None or not self.available:
+            return None
+        return attributes_fn(self.server)
+
+    def state_value(self) -> object:
+        """The value, unit and attributes: any of them changes with the note."""
+        return self.native_value, self.native_unit_of_measurement, self.extra_state_attributes
 
 
 class NezhaDashboardSensor(NezhaDashboardEntity, SensorEntity):

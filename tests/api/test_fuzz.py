@@ -24,10 +24,12 @@ import pytest
 from yarl import URL
 
 from custom_components.nezha.api import (
+    Billing,
     DashboardFlavor,
     DashboardSnapshot,
     NezhaClient,
     NezhaError,
+    PublicNote,
     Server,
     ServerHost,
     ServerMetrics,
@@ -37,6 +39,7 @@ from custom_components.nezha.api import (
     client as client_module,
     models,
     normalize_url,
+    parse_public_note,
     v0,
     v1v2,
 )
@@ -191,6 +194,8 @@ def _check_value(value: Any, hint: Any, where: str) -> None:  # noqa: PLR0912 - 
         assert -(2**64) < value < 2**64, where
     elif hint is str:
         assert type(value) is str, where
+    elif hint is bool:
+        assert type(value) is bool, where
     elif hint is datetime:
         assert type(value) is datetime, where
         assert value.tzinfo is not None, where
@@ -395,9 +400,46 @@ def test_time_parsing_unicode_digits(text: str) -> None:
         assert when is None or type(when) is datetime
 
 
+# Notes in the themes' shape with any values, as text, and notes that are not JSON at all.
+_note_parts = st.fixed_dictionaries(
+    {},
+    optional={
+        key: json_values | _rfc3339ish | st.sampled_from(["0000-00-00", "1", "$3.99", "¥30"])
+        for key in (
+            *("startDate", "endDate", "autoRenewal", "cycle", "amount", "bandwidth"),
+            *("trafficVol", "trafficType", "IPv4", "IPv6", "networkRoute", "extra"),
+        )
+    },
+)
+_notes = (
+    st.fixed_dictionaries(
+        {}, optional={"billingDataMod": _note_parts | json_values, "planDataMod": _note_parts}
+    ).map(lambda note: json.dumps(note, ensure_ascii=False))
+    | json_values.map(json.dumps)
+    | st.text(max_size=60)
+)
+
+
+@FUZZ
+@given(note=_notes)
+@example(note='{"billingDataMod": {"endDate": "9999-12-31T23:59:59-01:00", "amount": 5}}')
+@example(note='{"billingDataMod": {"amount": "9e999 USD", "autoRenewal": 1.5}}')
+def test_public_note(note: str) -> None:
+    """No note raises; what is read is well typed, and a price is finite with an ISO code."""
+    parsed = parse_public_note(note)
+    check_model(parsed, PublicNote)
+    billing = parsed.billing
+    if billing is not None and billing.price is not None:
+        assert billing.price.currency.isascii()
+        assert len(billing.price.currency) == 3
+        assert billing.price.currency.isupper()
+    if billing is not None and billing.never_expires:
+        assert billing.end is None
+
+
 def test_models_checked_by_fuzz() -> None:
     """The type check knows every model the parsers return (a new field must be covered)."""
-    for cls in (Server, ServerHost, ServerStatus, Temperature):
+    for cls in (Server, ServerHost, ServerStatus, Temperature, PublicNote, Billing):
         hints = typing.get_type_hints(cls, vars(models))
         assert {field.name for field in dataclasses.fields(cls)} == hints.keys()
     sample = v0.parse_server({"id": 1, "status": {"Temperatures": [{"Name": "a"}]}})

@@ -197,6 +197,9 @@ class NezhaClient:
         self._groups_read_at: float | None = None
         # Addresses of the last REST answer by server id: frames carry none.
         self._addresses: dict[int, tuple[str, str]] = {}
+        # Public notes by server id, as last read whole: from a REST answer or the first frame
+        # of a stream connection. Later frames leave the note out, which does not remove it.
+        self._notes: dict[int, str] = {}
         # Hosts rarely change: the last ones are reused (one cache for REST, one for frames,
         # as both may be parsed at once in worker threads).
         self._hosts = HostCache()
@@ -227,6 +230,11 @@ class NezhaClient:
     @property
     def supports_alerts(self) -> bool:
         """Whether the dashboard's notification channels and groups can be managed (v1/v2)."""
+        return self.flavor in (DashboardFlavor.V1, DashboardFlavor.V2)
+
+    @property
+    def supports_notes(self) -> bool:
+        """Whether servers carry their public note (billing data of the themes; v1/v2)."""
         return self.flavor in (DashboardFlavor.V1, DashboardFlavor.V2)
 
     @property
@@ -312,6 +320,11 @@ class NezhaClient:
                 # An id filter that matches nothing returns every server: filter here too.
                 servers = {key: value for key, value in servers.items() if key in wanted}
             self._addresses = {key: (s.ipv4, s.ipv6) for key, s in servers.items()}
+            notes = {key: server.public_note for key, server in servers.items()}
+            if wanted is None:
+                self._notes = notes
+            else:
+                self._notes.update(notes)
         return DashboardSnapshot(
             servers=servers, dashboard_time=dashboard_time(answer.headers), flavor=flavor
         )
@@ -519,6 +532,7 @@ class NezhaClient:
             autoping=True,
             max_msg_size=MAX_RESPONSE_BYTES,
         ) as ws:
+            first = True
             async for message in ws:
                 if message.type is not aiohttp.WSMsgType.TEXT:
                     break
@@ -532,6 +546,8 @@ class NezhaClient:
                     now, servers = await offload(
                         size, v1v2.parse_frame, data, self._groups, self._frame_hosts
                     )
+                    servers = self._with_notes(servers, first=first)
+                    first = False
                     on_snapshot(
                         DashboardSnapshot(
                             servers=self._with_addresses(servers),
@@ -539,6 +555,26 @@ class NezhaClient:
                             flavor=self.flavor or DashboardFlavor.V2,
                         )
                     )
+
+    def _with_notes(self, servers: dict[int, Server], *, first: bool) -> dict[int, Server]:
+        """A connection's first frame tells every note; later ones none: keep the known ones.
+
+        Only a REST answer or a new connection can tell that a note changed or was removed.
+        """
+        if first:
+            self._notes = {key: server.public_note for key, server in servers.items()}
+            return servers
+        known = self._notes
+        for key, server in servers.items():
+            if server.public_note:
+                # Not what the dashboards send today, but a note sent is a note known.
+                known[key] = server.public_note
+        return {
+            key: replace(server, public_note=note)
+            if not server.public_note and (note := known.get(key, ""))
+            else server
+            for key, server in servers.items()
+        }
 
     def _with_addresses(self, servers: dict[int, Server]) -> dict[int, Server]:
         """Frames carry no addresses: keep those of the last REST answer."""

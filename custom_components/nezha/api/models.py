@@ -13,6 +13,7 @@ from enum import StrEnum
 
 # What the package re-exports (the models the integration reads).
 __all__ = [
+    "Billing",
     "CronTask",
     "CycleUsage",
     "DashboardFlavor",
@@ -21,6 +22,9 @@ __all__ = [
     "MetricPoint",
     "NotificationChannel",
     "NotificationGroup",
+    "Plan",
+    "Price",
+    "PublicNote",
     "Server",
     "ServerHost",
     "ServerMetrics",
@@ -131,6 +135,63 @@ class Server:
         if self.last_active is None:
             return False
         return (now - self.last_active).total_seconds() <= threshold_seconds
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Price:
+    """An amount read from a note: the figure and its ISO 4217 currency."""
+
+    value: float
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Billing:
+    """The ``billingDataMod`` part of a public note, as the community's themes write it.
+
+    Every part is optional; what cannot be read is left at its empty value.
+    """
+
+    start: datetime | None = None
+    # None when the note gives no readable end, or when it never expires.
+    end: datetime | None = None
+    never_expires: bool = False
+    # None when the note does not say (or says it in a way that cannot be read).
+    auto_renewal: bool | None = None
+    # The billing cycle as written ("月", "Month", "年", ...).
+    cycle: str = ""
+    # The amount as written ("$3.99"), and what could be read of it.
+    amount: str = ""
+    price: Price | None = None
+
+    @property
+    def has_expiry(self) -> bool:
+        """Whether the note says when (or that never) the server expires."""
+        return self.end is not None or self.never_expires
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """The ``planDataMod`` part of a public note: the plan's facts, as written."""
+
+    bandwidth: str = ""
+    traffic_volume: str = ""
+    traffic_type: str = ""
+    ipv4: bool | None = None
+    ipv6: bool | None = None
+    network_route: str = ""
+    extra: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublicNote:
+    """What a server's public note says in the themes' billing convention.
+
+    Both parts None for a note that is empty, not JSON, or JSON of another shape.
+    """
+
+    billing: Billing | None = None
+    plan: Plan | None = None
 
 
 def in_tags(tags: frozenset[str], server_tags: Iterable[str]) -> bool:
