@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, override
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -28,6 +28,8 @@ from .api import (
     NezhaError,
     NezhaMissingScopeError,
     NezhaRateLimitError,
+    NezhaSSLError,
+    NezhaUnreachableError,
     ServicesSnapshot,
 )
 from .api.stream import Watch
@@ -39,7 +41,10 @@ from .const import (
     CRON_SCAN_INTERVAL,
     DEFAULT_ONLINE_THRESHOLD,
     DOMAIN,
+    DOWN_RETRY,
+    GRACE_RETRY,
     LOGGER,
+    OUTAGE_GRACE,
     POLL_INTERVAL,
     SERVICES_SCAN_INTERVAL,
 )
@@ -87,6 +92,85 @@ def _update_failed(err: NezhaError) -> UpdateFailed | ConfigEntryAuthFailed:
     )
 
 
+class _Outage:
+    """When the dashboard cannot be reached: keep the last data briefly, and ask again soon.
+
+    A restart or an upgrade of the dashboard (refused connections, or a proxy's 502/503/504
+    meanwhile) is over in seconds: for up to ``OUTAGE_GRACE`` the coordinator keeps its last
+    data, so nothing turns unavailable and nothing is logged. The coordinator that probes
+    (the servers') asks again every ``GRACE_RETRY`` meanwhile; past the grace, and while the
+    dashboard hangs, once per ``DOWN_RETRY`` from the start of one attempt to the next, so a
+    dashboard that answers again is seen within that, whatever the polling interval.
+    Everything else (a refused token, garbage, a rate limit) keeps the usual path.
+    """
+
+    def __init__(self, coordinator: DataUpdateCoordinator[Any], *, probe: bool) -> None:
+        """``probe``: this coordinator asks again by itself; the others wait for it."""
+        self._coordinator = coordinator
+        self._probe = probe
+        # Loop time of the first attempt that found nobody answering, while that lasts.
+        self.since: float | None = None
+        self._began = 0.0
+        self._cancel_retry: CALLBACK_TYPE | None = None
+
+    def begin(self) -> None:
+        """An attempt starts: a retry still pending is now moot."""
+        self.cancel()
+        self._began = self._coordinator.hass.loop.time()
+
+    def over(self) -> None:
+        """The dashboard answered (a request or the stream)."""
+        self.cancel()
+        self.since = None
+
+    @callback
+    def cancel(self) -> None:
+        """Drop the pending retry (also on unload)."""
+        if self._cancel_retry is not None:
+            self._cancel_retry()
+            self._cancel_retry = None
+
+    def keep(self, err: NezhaError, *, allowed: bool = True) -> bool:
+        """Whether to keep the last data instead of failing on ``err``; schedules the retry.
+
+        ``allowed`` False: report at once (the servers' coordinator already reports it).
+        """
+        coordinator = self._coordinator
+        now = coordinator.hass.loop.time()
+        healthy = coordinator.data is not None and coordinator.last_update_success
+        if isinstance(err, NezhaUnreachableError) and healthy and allowed:
+            if self.since is None:
+                self.since = self._began
+            left = OUTAGE_GRACE - (now - self.since)
+            if left > 0:
+                LOGGER.debug("%s: unreachable (%s), last data kept", coordinator.name, err)
+                if self._probes:
+                    self._retry_in(min(GRACE_RETRY, left))
+                return True
+        if (
+            self._probes
+            and coordinator.data is not None
+            and isinstance(err, NezhaConnectionError)
+            and not isinstance(err, NezhaRateLimitError | NezhaSSLError)
+        ):
+            self._retry_in(max(0.0, self._began + DOWN_RETRY - now))
+        return False
+
+    @property
+    def _probes(self) -> bool:
+        # A user who turned polling off asks by hand: no retries behind their back.
+        entry = self._coordinator.config_entry
+        return self._probe and not (entry is not None and entry.pref_disable_polling)
+
+    def _retry_in(self, delay: float) -> None:
+        self.cancel()
+        self._cancel_retry = async_call_later(self._coordinator.hass, delay, self._async_retry)
+
+    async def _async_retry(self, _now: object) -> None:
+        self._cancel_retry = None
+        await self._coordinator.async_refresh()
+
+
 class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
     """All servers of one dashboard: polled in one request, or pushed by its stream.
 
@@ -118,15 +202,34 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.dashboard_tags: frozenset[str] = frozenset()
         # Live push (v1/v2): whether frames arrive; polling is paused while they do.
         self.stream_connected = False
+        self.outage = _Outage(self, probe=True)
+        config_entry.async_on_unload(self.outage.cancel)
 
     @override
     async def _async_update_data(self) -> DashboardSnapshot:
         """Fetch every server in one request."""
+        self.outage.begin()
         try:
             snapshot = await self.client.async_get_servers()
         except NezhaError as err:
+            if self.outage.keep(err):
+                return self.data
             raise _update_failed(err) from err
+        self._async_answered()
         return self._prepared(snapshot)
+
+    @callback
+    def _async_answered(self) -> None:
+        """The dashboard answers: after a reported failure, what else failed asks at once."""
+        self.outage.over()
+        if self.last_update_success:
+            return
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        for other in (getattr(runtime, "services", None), getattr(runtime, "cron", None)):
+            if other is not None and not other.last_update_success:
+                self.config_entry.async_create_task(
+                    self.hass, other.async_refresh(), name=f"{other.name} after an outage"
+                )
 
     def _prepared(self, snapshot: DashboardSnapshot) -> DashboardSnapshot:
         """The chosen tags' servers, judged online or not, and the repairs they call for."""
@@ -200,6 +303,7 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
 
     @callback
     def _async_on_snapshot(self, snapshot: DashboardSnapshot) -> None:
+        self._async_answered()
         self.async_set_updated_data(self._prepared(snapshot))
 
     @callback
@@ -213,8 +317,9 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
             return
         LOGGER.debug("Server stream down: polling every %s", POLL_INTERVAL)
         self.update_interval = POLL_INTERVAL
-        if not self.last_update_success:
-            # Already failing (dashboard down, token refused): the interval keeps trying.
+        if not self.last_update_success or self.outage.since is not None:
+            # Already failing (dashboard down, token refused), or the outage's retries run:
+            # the interval (or those retries) keeps trying.
             self._schedule_refresh()
             return
         # A stream ends when the dashboard restarts or deletes the token: one request now
@@ -224,6 +329,12 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.config_entry.async_create_task(
             self.hass, self.async_refresh(), name=f"{DOMAIN} refresh after stream"
         )
+
+
+def _servers_healthy(entry: NezhaConfigEntry) -> bool:
+    """Whether the servers' coordinator has not reported an outage (it probes for all)."""
+    runtime = getattr(entry, "runtime_data", None)
+    return runtime is None or runtime.coordinator.last_update_success
 
 
 class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
@@ -247,10 +358,12 @@ class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
             update_interval=SERVICES_SCAN_INTERVAL,
         )
         self.client = client
+        self.outage = _Outage(self, probe=False)
 
     @override
     async def _async_update_data(self) -> ServicesSnapshot:
         """Fetch services; a token without the service scope shows a repair, not an error."""
+        self.outage.begin()
         try:
             snapshot = await self.client.async_get_services()
         except NezhaMissingScopeError:
@@ -259,7 +372,10 @@ class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
             async_set_issue(self.hass, self.config_entry, "service_scope", True)
             return ServicesSnapshot()
         except NezhaError as err:
+            if self.outage.keep(err, allowed=_servers_healthy(self.config_entry)):
+                return self.data
             raise _update_failed(err) from err
+        self.outage.over()
         async_set_issue(self.hass, self.config_entry, "service_scope", False)
         return snapshot
 
@@ -281,17 +397,22 @@ class NezhaCronCoordinator(DataUpdateCoordinator[dict[int, CronTask]]):
             update_interval=CRON_SCAN_INTERVAL,
         )
         self.client = client
+        self.outage = _Outage(self, probe=False)
 
     @override
     async def _async_update_data(self) -> dict[int, CronTask]:
         """Fetch tasks; a token without the scope shows a repair, not an error."""
+        self.outage.begin()
         try:
             tasks = await self.client.async_get_cron()
         except NezhaMissingScopeError:
             async_set_issue(self.hass, self.config_entry, "cron_scope", True)
             return {}
         except NezhaError as err:
+            if self.outage.keep(err, allowed=_servers_healthy(self.config_entry)):
+                return self.data
             raise _update_failed(err) from err
+        self.outage.over()
         async_set_issue(self.hass, self.config_entry, "cron_scope", False)
         return tasks
 

@@ -13,6 +13,7 @@ from .errors import (
     NezhaSSLError,
     NezhaTimeoutError,
     NezhaTokenExpiredError,
+    NezhaUnreachableError,
 )
 from .models import (
     CronTask,
@@ -50,6 +51,7 @@ __all__ = [
     "NezhaSSLError",
     "NezhaTimeoutError",
     "NezhaTokenExpiredError",
+    "NezhaUnreachableError",
     "NotificationChannel",
     "NotificationGroup",
     "Server",

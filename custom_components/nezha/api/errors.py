@@ -18,6 +18,14 @@ class NezhaConnectionError(NezhaError):
     """The dashboard could not be reached, or answered with a server error."""
 
 
+class NezhaUnreachableError(NezhaConnectionError):
+    """Nothing answers for the dashboard, or a proxy in front of it says it is down.
+
+    Connection refused or reset, no DNS answer, HTTP 502/503/504: what a restart or an
+    upgrade of the dashboard looks like, usually over in seconds.
+    """
+
+
 class NezhaTimeoutError(NezhaConnectionError):
     """The dashboard did not answer in time."""
 
@@ -36,6 +44,11 @@ class NezhaNotDashboardError(NezhaError):
 
 class NezhaResponseError(NezhaError):
     """The dashboard answered with something the client cannot use."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        """Keep the dashboard's own words when it gave a reason (``{"error": ...}``)."""
+        super().__init__(message)
+        self.reason = reason
 
 
 class NezhaRateLimitError(NezhaConnectionError):
