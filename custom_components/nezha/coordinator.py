@@ -29,6 +29,7 @@ from .api import (
     NezhaMissingScopeError,
     NezhaRateLimitError,
     NezhaSSLError,
+    NezhaTimeoutError,
     NezhaUnreachableError,
     ServicesSnapshot,
 )
@@ -112,6 +113,8 @@ class _Outage:
         self.since: float | None = None
         self._began = 0.0
         self._cancel_retry: CALLBACK_TYPE | None = None
+        # Failing without a log of its own: the servers' coordinator logged this outage.
+        self._quiet = False
 
     def begin(self) -> None:
         """An attempt starts: a retry still pending is now moot."""
@@ -122,6 +125,10 @@ class _Outage:
         """The dashboard answered (a request or the stream)."""
         self.cancel()
         self.since = None
+        if self._quiet:
+            # Set before Home Assistant looks: it then logs no recovery of its own.
+            self._quiet = False
+            self._coordinator.last_update_success = True
 
     @callback
     def cancel(self) -> None:
@@ -130,15 +137,30 @@ class _Outage:
             self._cancel_retry()
             self._cancel_retry = None
 
-    def keep(self, err: NezhaError, *, allowed: bool = True) -> bool:
-        """Whether to keep the last data instead of failing on ``err``; schedules the retry.
+    def follow(self, cause: NezhaError) -> UpdateFailed:
+        """Fail with the servers' coordinator, which reports an outage: without asking.
 
-        ``allowed`` False: report at once (the servers' coordinator already reports it).
+        Without a second log of the same outage either: Home Assistant logs a failure only
+        when ``last_update_success`` turns false, and its end only when it is still false
+        once the data is in.
         """
+        coordinator = self._coordinator
+        if coordinator.last_update_success:
+            self._quiet = True
+            coordinator.last_update_success = False
+        LOGGER.debug("%s: waiting for the servers' coordinator", coordinator.name)
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(cause)},
+        )
+
+    def keep(self, err: NezhaError) -> bool:
+        """Whether to keep the last data instead of failing on ``err``; schedules the retry."""
         coordinator = self._coordinator
         now = coordinator.hass.loop.time()
         healthy = coordinator.data is not None and coordinator.last_update_success
-        if isinstance(err, NezhaUnreachableError) and healthy and allowed:
+        if isinstance(err, NezhaUnreachableError) and healthy:
             if self.since is None:
                 self.since = self._began
             left = OUTAGE_GRACE - (now - self.since)
@@ -331,10 +353,16 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         )
 
 
-def _servers_healthy(entry: NezhaConfigEntry) -> bool:
-    """Whether the servers' coordinator has not reported an outage (it probes for all)."""
+def _servers_down(entry: NezhaConfigEntry) -> NezhaError | None:
+    """The error with which the servers' coordinator reports that nothing answers, if it does.
+
+    It then asks for all, once per ``DOWN_RETRY``, and its first answer wakes the others.
+    """
     runtime = getattr(entry, "runtime_data", None)
-    return runtime is None or runtime.coordinator.last_update_success
+    if runtime is None or runtime.coordinator.last_update_success:
+        return None
+    cause = getattr(runtime.coordinator.last_exception, "__cause__", None)
+    return cause if isinstance(cause, NezhaUnreachableError | NezhaTimeoutError) else None
 
 
 class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
@@ -364,15 +392,18 @@ class NezhaServicesCoordinator(DataUpdateCoordinator[ServicesSnapshot]):
     async def _async_update_data(self) -> ServicesSnapshot:
         """Fetch services; a token without the service scope shows a repair, not an error."""
         self.outage.begin()
+        if (down := _servers_down(self.config_entry)) is not None:
+            raise self.outage.follow(down)
         try:
             snapshot = await self.client.async_get_services()
         except NezhaMissingScopeError:
+            self.outage.over()
             # Servers still work: tell the user how to get services too, and keep asking so
             # they appear once the token has the scope.
             async_set_issue(self.hass, self.config_entry, "service_scope", True)
             return ServicesSnapshot()
         except NezhaError as err:
-            if self.outage.keep(err, allowed=_servers_healthy(self.config_entry)):
+            if self.outage.keep(err):
                 return self.data
             raise _update_failed(err) from err
         self.outage.over()
@@ -403,13 +434,16 @@ class NezhaCronCoordinator(DataUpdateCoordinator[dict[int, CronTask]]):
     async def _async_update_data(self) -> dict[int, CronTask]:
         """Fetch tasks; a token without the scope shows a repair, not an error."""
         self.outage.begin()
+        if (down := _servers_down(self.config_entry)) is not None:
+            raise self.outage.follow(down)
         try:
             tasks = await self.client.async_get_cron()
         except NezhaMissingScopeError:
+            self.outage.over()
             async_set_issue(self.hass, self.config_entry, "cron_scope", True)
             return {}
         except NezhaError as err:
-            if self.outage.keep(err, allowed=_servers_healthy(self.config_entry)):
+            if self.outage.keep(err):
                 return self.data
             raise _update_failed(err) from err
         self.outage.over()
