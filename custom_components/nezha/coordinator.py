@@ -226,6 +226,8 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         self.stream_connected = False
         self.outage = _Outage(self, probe=True)
         config_entry.async_on_unload(self.outage.cancel)
+        # Set when an answer ends a reported failure, until the refresh is over.
+        self._recovering = False
 
     @override
     async def _async_update_data(self) -> DashboardSnapshot:
@@ -242,10 +244,22 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
 
     @callback
     def _async_answered(self) -> None:
-        """The dashboard answers: after a reported failure, what else failed asks at once."""
+        """The dashboard answers: after a reported failure, what else failed asks at once.
+
+        Once this coordinator counts as recovered: the others do not ask while it fails.
+        """
         self.outage.over()
-        if self.last_update_success:
-            return
+        self._recovering = not self.last_update_success
+
+    @override
+    @callback
+    def _async_refresh_finished(self) -> None:
+        if self._recovering and self.last_update_success:
+            self._async_wake_others()
+        self._recovering = False
+
+    @callback
+    def _async_wake_others(self) -> None:
         runtime = getattr(self.config_entry, "runtime_data", None)
         for other in (getattr(runtime, "services", None), getattr(runtime, "cron", None)):
             if other is not None and not other.last_update_success:
@@ -327,6 +341,7 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
     def _async_on_snapshot(self, snapshot: DashboardSnapshot) -> None:
         self._async_answered()
         self.async_set_updated_data(self._prepared(snapshot))
+        self._async_refresh_finished()
 
     @callback
     def _async_on_stream(self, connected: bool) -> None:
