@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -113,6 +113,10 @@ class _Outage:
         self.since: float | None = None
         self._began = 0.0
         self._cancel_retry: CALLBACK_TYPE | None = None
+        # Like the coordinator's own interval: no retry while Home Assistant stops.
+        self._retry_job = HassJob(
+            self._async_retry, f"{coordinator.name} retry", cancel_on_shutdown=True
+        )
         # Failing without a log of its own: the servers' coordinator logged this outage.
         self._quiet = False
 
@@ -186,7 +190,7 @@ class _Outage:
 
     def _retry_in(self, delay: float) -> None:
         self.cancel()
-        self._cancel_retry = async_call_later(self._coordinator.hass, delay, self._async_retry)
+        self._cancel_retry = async_call_later(self._coordinator.hass, delay, self._retry_job)
 
     async def _async_retry(self, _now: object) -> None:
         self._cancel_retry = None
