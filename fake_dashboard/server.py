@@ -139,6 +139,11 @@ FRONTEND_TEMPLATES = [
     },
 ]
 NOT_FOUND_JSON = {"error": "404 Not Found"}
+# What nginx in front of a dashboard answers while the dashboard behind it is down.
+BAD_GATEWAY_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+    "</center><hr><center>nginx</center></body></html>"
+)
 # v0 PascalCase status/host keys → v1/v2 snake_case.
 _HOST_KEYS = {
     "Platform": "platform",
@@ -547,6 +552,8 @@ class FakeDashboard(ActionsMixin):
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
         self.port = 0
+        # Down behind a reverse proxy: the port still answers, with the proxy's 502 page.
+        self.behind_proxy_down = False
 
     # --- state -------------------------------------------------------------------------
 
@@ -694,12 +701,22 @@ class FakeDashboard(ActionsMixin):
         sockets = self._runner.server and site._server.sockets  # type: ignore[union-attr]  # noqa: SLF001
         self.port = sockets[0].getsockname()[1] if sockets else port
 
-    async def go_down(self) -> None:
-        """Stop listening and drop open connections: refused until ``come_back``."""
-        await self.stop()
+    async def go_down(self, *, behind_proxy: bool = False) -> None:
+        """The dashboard stops (a restart, an upgrade) until ``come_back``.
+
+        Open connections drop; then connections are refused, or, ``behind_proxy``, a reverse
+        proxy keeps the port and answers every request (websocket handshakes too) with its
+        502 page.
+        """
+        if behind_proxy:
+            self.behind_proxy_down = True
+            await self.drop_streams()
+        else:
+            await self.stop()
 
     async def come_back(self) -> None:
-        """Listen again on the same port."""
+        """Answer again: listen on the same port, or the proxy passes requests through."""
+        self.behind_proxy_down = False
         if self._runner is None:
             await self._listen(self.port)
 
@@ -721,6 +738,8 @@ class FakeDashboard(ActionsMixin):
     ) -> web.StreamResponse:
         path = request.path.removeprefix(self.prefix) or "/"
         self.requests[path] += 1
+        if self.behind_proxy_down:
+            return web.Response(status=502, text=BAD_GATEWAY_PAGE, content_type="text/html")
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.hook is not None and (response := await self.hook(request)) is not None:

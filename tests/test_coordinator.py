@@ -7,6 +7,7 @@ cadence. Faults of the dashboard are in test_faults.py, the live stream in test_
 
 from __future__ import annotations
 
+from datetime import timedelta
 import threading
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nezha.api import client as client_module, v0
-from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
+from custom_components.nezha.const import CONF_FLAVOR, DOMAIN, OUTAGE_GRACE
 from fake_dashboard import FakeDashboard
 from fake_dashboard.server import FakeService
 from tests.helpers import (
@@ -265,14 +266,25 @@ async def test_services_unavailable_while_the_dashboard_is_down(
     make_entry: MakeEntry,
     setup_entry: SetupEntry,
     services_refresh: Refresh,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Down and back: the service entities are unavailable meanwhile, then return by
-    themselves."""
-    await setup_entry(make_entry(with_services))
+    """Down past the outage grace and back: the service entities are unavailable meanwhile,
+    then return by themselves."""
+    entry = make_entry(with_services)
+    await setup_entry(entry)
+    coordinator = entry.runtime_data.coordinator
     await with_services.go_down()
+    # The servers' coordinator notices, keeps its data through the grace, then reports it.
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    freezer.tick(timedelta(seconds=OUTAGE_GRACE + 1))
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
     await services_refresh()
     assert hass.states.get("sensor.blog_https_status").state == "unavailable"
     assert hass.states.get("sensor.server1_monthly_1_tb_transfer").state == "unavailable"
     await with_services.come_back()
-    await services_refresh()
+    # The servers' coordinator probes for all: its first answer brings the services back.
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
     assert hass.states.get("sensor.blog_https_status").state == "good"

@@ -293,6 +293,48 @@ async def test_v2_delivers_to_a_public_url(
     assert dashboard.attributes["event_type"] == "ip_changed"
 
 
+async def test_refused_channel_logged_once_then_its_end(
+    hass: HomeAssistant,
+    v2: FakeDashboard,
+    hass_client_no_auth: ClientFactory,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The dashboard refuses the channel (its test message cannot be sent): a repair, and
+    the dashboard's own reason logged once as a warning, however often it is tried; once
+    at info when a later attempt is accepted."""
+    base = await _ha_base(hass, hass_client_no_auth)
+    await hass.config.async_update(external_url=str(base.with_host("ha.example.com")))
+    entry = make_entry(v2, **{CONF_ALERTS: True, CONF_ALERT_GROUPS: ["1"]})
+    await set_up(hass, entry)
+    issue = f"alerts_not_delivered_{ENTRY_ID}"
+    assert issue_registry.async_get_issue(DOMAIN, issue) is not None
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    warnings = [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and record.name.startswith("custom_components")
+    ]
+    assert warnings == [
+        "127.0.0.1: the dashboard refused the alert channel: lookup ha.example.com: no such host"
+    ]
+    webhook_id = entry.data[DATA_ALERTS]["webhook_id"]
+    assert webhook_id not in caplog.text
+
+    v2.resolve = {"ha.example.com": "127.0.0.1"}
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue) is None
+    infos = [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == logging.INFO and "alert channel" in record.getMessage()
+    ]
+    assert infos == ["127.0.0.1: the dashboard accepted the alert channel"]
+    assert len(v2.notifications) == 1
+
+
 async def test_token_without_notification_scopes(
     hass: HomeAssistant,
     clock: Clock,

@@ -17,6 +17,7 @@ import json
 import logging
 from pathlib import Path
 import ssl
+import time
 from typing import Any
 
 from aiohttp import web
@@ -30,25 +31,28 @@ from homeassistant.const import (
     CONF_TOKEN,
     CONF_URL,
     CONF_VERIFY_SSL,
+    EVENT_STATE_CHANGED,
     STATE_OFF,
     STATE_ON,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_fire_time_changed,
 )
 
 from custom_components.nezha.api import client as client_module
-from custom_components.nezha.const import DOMAIN
+from custom_components.nezha.const import DOMAIN, DOWN_RETRY, OUTAGE_GRACE
 from fake_dashboard import FakeDashboard
 from tests.helpers import (
     CPU,
     DETAILS,
     ONLINE,
+    SERVER,
     STREAM,
     TOKEN,
     TOTAL,
@@ -847,4 +851,226 @@ async def test_garbage_from_the_service_route_only(
         assert hass.states.get("sensor.blog_https_status").state == "good"
         await hass.config_entries.async_unload(entry.entry_id)
     finally:
+        await fake.stop()
+
+
+# --- the dashboard restarts or is upgraded (a short outage) and longer outages ---------------
+
+
+class _Watch:
+    """What the user would see during an outage: entities turning unavailable, and when."""
+
+    def __init__(self, hass: HomeAssistant, entry: MockConfigEntry) -> None:
+        self._hass = hass
+        self._ids = {
+            entity.entity_id
+            for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        }
+        # (loop time, entity id, unavailable or not) of every change of availability.
+        self.changes: list[tuple[float, str, bool]] = []
+        self._unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, self._record)
+
+    @callback
+    def _record(self, event: Event) -> None:
+        entity_id = event.data["entity_id"]
+        old, new = event.data["old_state"], event.data["new_state"]
+        if entity_id not in self._ids or old is None or new is None:
+            return
+        was, now = old.state == STATE_UNAVAILABLE, new.state == STATE_UNAVAILABLE
+        if was != now:
+            self.changes.append((self._hass.loop.time(), entity_id, now))
+
+    @property
+    def went_unavailable(self) -> list[str]:
+        return [entity_id for _, entity_id, now in self.changes if now]
+
+    def unavailable_for(self, entity_id: str) -> float:
+        """Seconds (loop time) ``entity_id`` was unavailable, summed."""
+        total, since = 0.0, None
+        for when, changed, now in self.changes:
+            if changed != entity_id:
+                continue
+            if now:
+                since = when
+            elif since is not None:
+                total, since = total + when - since, None
+        return total
+
+    def stop(self) -> None:
+        self._unsubscribe()
+
+
+def _nezha_records(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    """The integration's records at ``level`` or above (its coordinators' included)."""
+    return [
+        f"{record.levelname} {record.getMessage()}"
+        for record in caplog.records
+        if record.levelno >= level and record.name.startswith("custom_components.nezha")
+    ]
+
+
+async def _start(
+    hass: HomeAssistant, clock: Clock, flavor: str, make_entry: MakeEntry, setup_entry: SetupEntry
+) -> tuple[FakeDashboard, MockConfigEntry]:
+    fake = await start_dashboard(clock, flavor)
+    entry = make_entry(fake)
+    await setup_entry(entry)
+    return fake, entry
+
+
+@pytest.mark.parametrize("seconds", [3, 8])
+@pytest.mark.parametrize("behind_proxy", [False, True], ids=["refused", "proxy_502"])
+@pytest.mark.parametrize("flavor", ["v0", "v1", "v2"])
+async def test_restart_passes_quietly(
+    hass: HomeAssistant,
+    clock: Clock,
+    socket_enabled: None,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+    caplog: pytest.LogCaptureFixture,
+    flavor: str,
+    behind_proxy: bool,
+    seconds: int,
+) -> None:
+    """The dashboard restarts or is upgraded (down 3 s or 8 s, real time), its port refused
+    or a proxy answering 502 meanwhile: no entity turns unavailable, nothing is logged above
+    DEBUG, and the stream (v1/v2) or the next answer (v0) is back within 2 s of the
+    dashboard."""
+    fake, entry = await _start(hass, clock, flavor, make_entry, setup_entry)
+    coordinator = entry.runtime_data.coordinator
+    try:
+        if flavor != "v0":
+            await wait_for(lambda: coordinator.stream_connected)
+        watch = _Watch(hass, entry)
+        caplog.clear()
+        await fake.go_down(behind_proxy=behind_proxy)
+        if flavor == "v0":
+            # A poll lands in the outage (v1/v2 ask at once when their stream drops).
+            await coordinator.async_refresh()
+        else:
+            await wait_for(lambda: not coordinator.stream_connected)
+        await asyncio.sleep(seconds)
+        asked = fake.requests[DETAILS if flavor == "v0" else SERVER]
+        await fake.come_back()
+        started = time.monotonic()
+        if flavor == "v0":
+            await wait_for(lambda: fake.requests[DETAILS] > asked, 5.0)
+        else:
+            await wait_for(lambda: coordinator.stream_connected, 5.0)
+        back_after = time.monotonic() - started
+        await hass.async_block_till_done()
+        watch.stop()
+        print(f"{flavor} down {seconds} s: back {back_after:.2f} s after the dashboard")  # noqa: T201
+        assert back_after < 2.0
+        assert watch.went_unavailable == []
+        assert _nezha_records(caplog, logging.INFO) == []
+        assert coordinator.last_update_success
+        assert hass.states.get(CPU).state == "17.33"
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()
+
+
+async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float) -> None:
+    """Move the frozen clock (the event loop's too) in half-second steps, letting the real
+    loopback traffic of each step finish before the next."""
+    for _ in range(round(seconds * 2)):
+        freezer.tick(timedelta(seconds=0.5))
+        async_fire_time_changed(hass)
+        # Tasks are not waited for: a request held by a hanging dashboard ends only when the
+        # clock reaches its deadline.
+        await hass.async_add_executor_job(time.sleep, 0.015)
+
+
+@pytest.mark.parametrize("behind_proxy", [False, True], ids=["refused", "proxy_502"])
+@pytest.mark.parametrize("flavor", ["v0", "v1", "v2"])
+async def test_long_outage_reported_once(
+    hass: HomeAssistant,
+    clock: Clock,
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+    caplog: pytest.LogCaptureFixture,
+    flavor: str,
+    behind_proxy: bool,
+) -> None:
+    """Down 60 s (the clock moved): past the grace every entity is unavailable, logged once
+    when it starts and once when it ends; back within 10 s of the dashboard."""
+    fake, entry = await _start(hass, clock, flavor, make_entry, setup_entry)
+    coordinator = entry.runtime_data.coordinator
+    try:
+        await _advance(hass, freezer, 1)
+        watch = _Watch(hass, entry)
+        caplog.clear()
+        down_at = hass.loop.time()
+        await fake.go_down(behind_proxy=behind_proxy)
+        if flavor == "v0":
+            await coordinator.async_refresh()
+        await _advance(hass, freezer, OUTAGE_GRACE - 1)
+        assert watch.went_unavailable == []
+        await _advance(hass, freezer, 60 - OUTAGE_GRACE + 1)
+        assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+        assert hass.states.get(TOTAL).state == STATE_UNAVAILABLE
+        first_unavailable = min(when for when, _, now in watch.changes if now)
+        await fake.come_back()
+        back_at = hass.loop.time()
+        await _advance(hass, freezer, DOWN_RETRY + 1)
+        assert hass.states.get(TOTAL).state != STATE_UNAVAILABLE
+        back = max(when for when, _, now in watch.changes if not now)
+        watch.stop()
+        records = _nezha_records(caplog, logging.INFO)
+        print(  # noqa: T201
+            f"{flavor} down 60 s: unavailable {first_unavailable - down_at:.1f} s after it "
+            f"went down, for {watch.unavailable_for(TOTAL):.1f} s; back {back - back_at:.1f} s "
+            f"after the dashboard; records: {records}"
+        )
+        assert first_unavailable - down_at >= OUTAGE_GRACE - 1
+        assert back - back_at <= DOWN_RETRY
+        # Services and scheduled tasks (v1/v2) fail with the servers, without a log of
+        # their own, and come back with them.
+        assert len(records) == 2
+        assert records[0].startswith("ERROR Error fetching nezha data: Cannot reach")
+        assert records[1] == "INFO Fetching nezha data recovered"
+        for other in (entry.runtime_data.services, entry.runtime_data.cron):
+            assert other is None or other.last_update_success
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await fake.stop()
+
+
+async def test_back_within_10_s_after_a_hang(
+    hass: HomeAssistant,
+    clock: Clock,
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+    make_entry: MakeEntry,
+    setup_entry: SetupEntry,
+) -> None:
+    """A v2 dashboard hangs for 150 s (every answer held 120 s, the clock moved): asked
+    once per 10 s meanwhile, its entities are available within 10 s of its answering again."""
+    fake, entry = await _start(hass, clock, "v2", make_entry, setup_entry)
+    try:
+        await _advance(hass, freezer, 1)
+        fake.delay = 120
+        await fake.drop_streams()
+        await _advance(hass, freezer, 30)
+        assert hass.states.get(CPU).state == STATE_UNAVAILABLE
+        asked = sum(fake.requests.values())
+        await _advance(hass, freezer, 120.3)
+        during = sum(fake.requests.values()) - asked
+        fake.delay = 0
+        ended = hass.loop.time()
+        while hass.states.get(CPU).state == STATE_UNAVAILABLE:
+            assert hass.loop.time() - ended <= DOWN_RETRY + 0.5
+            await _advance(hass, freezer, 0.5)
+        back = hass.loop.time() - ended
+        print(f"hang: {during} requests in 120 s; available {back:.1f} s after it ended")  # noqa: T201
+        assert during <= 120 / DOWN_RETRY + 1
+        assert back <= DOWN_RETRY
+    finally:
+        fake.delay = 0
+        # The answers still held end when the clock reaches them: then the fake can stop.
+        await _advance(hass, freezer, 121)
+        await hass.config_entries.async_unload(entry.entry_id)
         await fake.stop()

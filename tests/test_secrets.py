@@ -113,7 +113,8 @@ async def test_secret_never_leaks(
 
     exceptions: list[str] = []
     for fault in (
-        web.Response(status=502, text="<html>Bad Gateway</html>"),
+        # 500, not a proxy's 502: that one is an outage, passed over quietly for 10 s.
+        web.Response(status=500, text="<html>Internal Server Error</html>"),
         web.json_response({"code": 0, "result": [{"id": 1, "status": {"CPU": "x"}}]}),
         web.json_response({"success": False, "error": "boom"}),
     ):

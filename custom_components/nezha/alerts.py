@@ -35,6 +35,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 import orjson
 from yarl import URL
 
@@ -103,6 +104,9 @@ _PREFIXES: Final[Mapping[str, Mapping[str, tuple[str, ...]]]] = {
 _PREFIX = re.compile(r"^\[([^\]\n]{1,80})\]")
 # Names that never resolve to a public address.
 _LOCAL_SUFFIXES: Final = (".local", ".lan", ".home", ".internal", ".home.arpa", ".localhost")
+# Entries whose channel the dashboard refused, so that the refusal is logged once (a warning)
+# and its end once (info) while Home Assistant runs, across reloads of the entry.
+_REFUSED: HassKey[set[str]] = HassKey(f"{DOMAIN}_alert_channel_refused")
 
 
 def signal(entry_id: str) -> str:
@@ -396,14 +400,29 @@ class NezhaAlerts:
                     headers={SECRET_HEADER: self._secret},
                     body=BODY_TEMPLATE,
                 )
-            except NezhaResponseError:
+            except NezhaResponseError as err:
                 # The dashboard's test message did not arrive (unreachable, refused).
+                self._log_refusal(err)
                 async_set_issue(self.hass, entry, "alerts_not_delivered", True)
                 return
             _store(self.hass, entry, stored | {"channel_id": channel_id, "url": url})
+        refused = self.hass.data.setdefault(_REFUSED, set())
+        if entry.entry_id in refused:
+            refused.discard(entry.entry_id)
+            LOGGER.info("%s: the dashboard accepted the alert channel", entry.title)
         async_set_issue(self.hass, entry, "alerts_not_delivered", False)
         groups = [int(group) for group in entry.options.get(CONF_ALERT_GROUPS, [])]
         await self.client.async_set_group_channel(channel_id, groups)
+
+    def _log_refusal(self, err: NezhaResponseError) -> None:
+        """Log the dashboard's own reason once; the repair says what to do about it."""
+        refused = self.hass.data.setdefault(_REFUSED, set())
+        if self.entry.entry_id in refused:
+            return
+        refused.add(self.entry.entry_id)
+        # The dashboard may quote the address it could not reach: not the webhook id in it.
+        reason = (err.reason or str(err)).replace(self.webhook_id, "<webhook id>")
+        LOGGER.warning("%s: the dashboard refused the alert channel: %s", self.entry.title, reason)
 
     @callback
     def async_stop(self) -> None:

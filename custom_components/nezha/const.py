@@ -22,6 +22,14 @@ CONF_FLAVOR: Final = "flavor"
 # poll only while their stream is down, at the same pace. A user who wants fresher values asks
 # with homeassistant.update_entity (Home Assistant's convention: no user-set interval).
 POLL_INTERVAL: Final = timedelta(seconds=30)
+# A restart or an upgrade of the dashboard takes seconds: while nothing answers for it, the
+# last data is kept this long, asked again every GRACE_RETRY (under 2 s, so the stream is back
+# within 2 s of the dashboard), before entities turn unavailable and the failure is logged.
+OUTAGE_GRACE: Final = 10.0
+GRACE_RETRY: Final = 1.0
+# Past the grace, or while it hangs, a failing dashboard is asked again this long after the
+# previous attempt began: seen back within that, and never asked more often.
+DOWN_RETRY: Final = 10.0
 # The dashboard keeps service checks of the last ~15 minutes and per day: once a minute is
 # plenty.
 SERVICES_SCAN_INTERVAL: Final = timedelta(seconds=60)

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, override
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -34,6 +34,9 @@ from .api import (
     NezhaMissingScopeError,
     NezhaNotFoundError,
     NezhaRateLimitError,
+    NezhaSSLError,
+    NezhaTimeoutError,
+    NezhaUnreachableError,
     ServicesSnapshot,
 )
 from .api.stream import Watch
@@ -47,8 +50,11 @@ from .const import (
     DEFAULT_EXPIRING_DAYS,
     DEFAULT_ONLINE_THRESHOLD,
     DOMAIN,
+    DOWN_RETRY,
+    GRACE_RETRY,
     LOGGER,
     NOTES_INTERVAL,
+    OUTAGE_GRACE,
     POLL_INTERVAL,
     SERVICES_SCAN_INTERVAL,
 )
@@ -100,6 +106,110 @@ def _update_failed(err: NezhaError) -> UpdateFailed | ConfigEntryAuthFailed:
     )
 
 
+class _Outage:
+    """When the dashboard cannot be reached: keep the last data briefly, and ask again soon.
+
+    A restart or an upgrade of the dashboard (refused connections, or a proxy's 502/503/504
+    meanwhile) is over in seconds: for up to ``OUTAGE_GRACE`` the coordinator keeps its last
+    data, so nothing turns unavailable and nothing is logged. The coordinator that probes
+    (the servers') asks again every ``GRACE_RETRY`` meanwhile; past the grace, and while the
+    dashboard hangs, once per ``DOWN_RETRY`` from the start of one attempt to the next, so a
+    dashboard that answers again is seen within that, whatever the polling interval.
+    Everything else (a refused token, garbage, a rate limit) keeps the usual path.
+    """
+
+    def __init__(self, coordinator: DataUpdateCoordinator[Any], *, probe: bool) -> None:
+        """``probe``: this coordinator asks again by itself; the others wait for it."""
+        self._coordinator = coordinator
+        self._probe = probe
+        # Loop time of the first attempt that found nobody answering, while that lasts.
+        self.since: float | None = None
+        self._began = 0.0
+        self._cancel_retry: CALLBACK_TYPE | None = None
+        # Like the coordinator's own interval: no retry while Home Assistant stops.
+        self._retry_job = HassJob(
+            self._async_retry, f"{coordinator.name} retry", cancel_on_shutdown=True
+        )
+        # Failing without a log of its own: the servers' coordinator logged this outage.
+        self._quiet = False
+
+    def begin(self) -> None:
+        """An attempt starts: a retry still pending is now moot."""
+        self.cancel()
+        self._began = self._coordinator.hass.loop.time()
+
+    def over(self) -> None:
+        """The dashboard answered (a request or the stream)."""
+        self.cancel()
+        self.since = None
+        if self._quiet:
+            # Set before Home Assistant looks: it then logs no recovery of its own.
+            self._quiet = False
+            self._coordinator.last_update_success = True
+
+    @callback
+    def cancel(self) -> None:
+        """Drop the pending retry (also on unload)."""
+        if self._cancel_retry is not None:
+            self._cancel_retry()
+            self._cancel_retry = None
+
+    def follow(self, cause: NezhaError) -> UpdateFailed:
+        """Fail with the servers' coordinator, which reports an outage: without asking.
+
+        Without a second log of the same outage either: Home Assistant logs a failure only
+        when ``last_update_success`` turns false, and its end only when it is still false
+        once the data is in.
+        """
+        coordinator = self._coordinator
+        if coordinator.last_update_success:
+            self._quiet = True
+            coordinator.last_update_success = False
+        LOGGER.debug("%s: waiting for the servers' coordinator", coordinator.name)
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(cause)},
+        )
+
+    def keep(self, err: NezhaError) -> bool:
+        """Whether to keep the last data instead of failing on ``err``; schedules the retry."""
+        coordinator = self._coordinator
+        now = coordinator.hass.loop.time()
+        healthy = coordinator.data is not None and coordinator.last_update_success
+        if isinstance(err, NezhaUnreachableError) and healthy:
+            if self.since is None:
+                self.since = self._began
+            left = OUTAGE_GRACE - (now - self.since)
+            if left > 0:
+                LOGGER.debug("%s: unreachable (%s), last data kept", coordinator.name, err)
+                if self._probes:
+                    self._retry_in(min(GRACE_RETRY, left))
+                return True
+        if (
+            self._probes
+            and coordinator.data is not None
+            and isinstance(err, NezhaConnectionError)
+            and not isinstance(err, NezhaRateLimitError | NezhaSSLError)
+        ):
+            self._retry_in(max(0.0, self._began + DOWN_RETRY - now))
+        return False
+
+    @property
+    def _probes(self) -> bool:
+        # A user who turned polling off asks by hand: no retries behind their back.
+        entry = self._coordinator.config_entry
+        return self._probe and not (entry is not None and entry.pref_disable_polling)
+
+    def _retry_in(self, delay: float) -> None:
+        self.cancel()
+        self._cancel_retry = async_call_later(self._coordinator.hass, delay, self._retry_job)
+
+    async def _async_retry(self, _now: object) -> None:
+        self._cancel_retry = None
+        await self._coordinator.async_refresh()
+
+
 class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
     """All servers of one dashboard: polled in one request, or pushed by its stream.
 
@@ -141,6 +251,10 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
         config_entry.async_on_unload(self.writer.async_stop)
         # The snapshot the writer was last given, to tell urgent changes from moved figures.
         self._written: DashboardSnapshot | None = None
+        self.outage = _Outage(self, probe=True)
+        config_entry.async_on_unload(self.outage.cancel)
+        # Set when an answer ends a reported failure, until the refresh is over.
+        self._recovering = False
 
     @override
     @callback
@@ -172,11 +286,40 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
     @override
     async def _async_update_data(self) -> DashboardSnapshot:
         """Fetch every server in one request."""
+        self.outage.begin()
         try:
             snapshot = await self.client.async_get_servers()
         except NezhaError as err:
+            if self.outage.keep(err):
+                return self.data
             raise _update_failed(err) from err
+        self._async_answered()
         return self._prepared(snapshot)
+
+    @callback
+    def _async_answered(self) -> None:
+        """The dashboard answers: after a reported failure, what else failed asks at once.
+
+        Once this coordinator counts as recovered: the others do not ask while it fails.
+        """
+        self.outage.over()
+        self._recovering = not self.last_update_success
+
+    @override
+    @callback
+    def _async_refresh_finished(self) -> None:
+        if self._recovering and self.last_update_success:
+            self._async_wake_others()
+        self._recovering = False
+
+    @callback
+    def _async_wake_others(self) -> None:
+        runtime = getattr(self.config_entry, "runtime_data", None)
+        for other in (getattr(runtime, "services", None), getattr(runtime, "cron", None)):
+            if other is not None and not other.last_update_success:
+                self.config_entry.async_create_task(
+                    self.hass, other.async_refresh(), name=f"{other.name} after an outage"
+                )
 
     def _prepared(self, snapshot: DashboardSnapshot) -> DashboardSnapshot:
         """The chosen tags' servers, judged online or not, and the repairs they call for."""
@@ -250,7 +393,9 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
 
     @callback
     def _async_on_snapshot(self, snapshot: DashboardSnapshot) -> None:
+        self._async_answered()
         self.async_set_updated_data(self._prepared(snapshot))
+        self._async_refresh_finished()
 
     @callback
     def _async_on_stream(self, connected: bool) -> None:
@@ -271,8 +416,9 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
             return
         LOGGER.debug("Server stream down: polling every %s", POLL_INTERVAL)
         self.update_interval = POLL_INTERVAL
-        if not self.last_update_success:
-            # Already failing (dashboard down, token refused): the interval keeps trying.
+        if not self.last_update_success or self.outage.since is not None:
+            # Already failing (dashboard down, token refused), or the outage's retries run:
+            # the interval (or those retries) keeps trying.
             self._schedule_refresh()
             return
         # A stream ends when the dashboard restarts or deletes the token: one request now
@@ -304,6 +450,18 @@ class NezhaDataUpdateCoordinator(DataUpdateCoordinator[DashboardSnapshot]):
             return
         if self.stream_connected:
             self.async_set_updated_data(self._prepared(snapshot))
+
+
+def _servers_down(entry: NezhaConfigEntry) -> NezhaError | None:
+    """The error with which the servers' coordinator reports that nothing answers, if it does.
+
+    It then asks for all, once per ``DOWN_RETRY``, and its first answer wakes the others.
+    """
+    runtime = getattr(entry, "runtime_data", None)
+    if runtime is None or runtime.coordinator.last_update_success:
+        return None
+    cause = getattr(runtime.coordinator.last_exception, "__cause__", None)
+    return cause if isinstance(cause, NezhaUnreachableError | NezhaTimeoutError) else None
 
 
 class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):
@@ -338,6 +496,9 @@ class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):
         self.client = client
         # Whether the last answer was a 404 (said once, until the route answers again).
         self.not_answered = False
+        # Through a short outage the feature keeps its data; past it, it fails with the
+        # servers' coordinator without asking (that one probes and wakes it).
+        self.outage = _Outage(self, probe=False)
 
     async def _async_fetch(self) -> DataT:
         """Read the feature from the dashboard."""
@@ -349,12 +510,17 @@ class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):
 
     @override
     async def _async_update_data(self) -> DataT:
+        self.outage.begin()
+        if (down := _servers_down(self.config_entry)) is not None:
+            raise self.outage.follow(down)
         try:
             data = await self._async_fetch()
         except NezhaMissingScopeError:
+            self.outage.over()
             async_set_issue(self.hass, self.config_entry, self.scope_issue, True)
             return self._empty()
         except NezhaNotFoundError:
+            self.outage.over()
             if not self.not_answered:
                 self.not_answered = True
                 LOGGER.info(
@@ -365,7 +531,10 @@ class NezhaFeatureCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 )
             return self._empty()
         except NezhaError as err:
+            if self.outage.keep(err) and self.data is not None:
+                return self.data
             raise _update_failed(err) from err
+        self.outage.over()
         self.not_answered = False
         async_set_issue(self.hass, self.config_entry, self.scope_issue, False)
         return data

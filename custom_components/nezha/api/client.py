@@ -40,6 +40,7 @@ from .errors import (
     NezhaSSLError,
     NezhaTimeoutError,
     NezhaTokenExpiredError,
+    NezhaUnreachableError,
 )
 from .models import (
     CronTask,
@@ -83,6 +84,9 @@ _SCOPE_PREFIX: Final = "api token lacks scope "
 # Bounds on a Retry-After the client passes on.
 MIN_RETRY_AFTER: Final = 5.0
 MAX_RETRY_AFTER: Final = 3600.0
+# What a proxy answers while the dashboard behind it restarts (503 with Retry-After is a
+# request to slow down instead).
+_PROXY_DOWN: Final = frozenset({502, 503, 504})
 
 # Above this size an answer is decoded and parsed in a worker thread: the event loop is shared
 # with all of Home Assistant, and a few thousand servers take tens of milliseconds to parse.
@@ -206,6 +210,10 @@ class NezhaClient:
         self._frame_hosts = HostCache()
         # How this dashboard runs a task by hand: POST from v2.0.14 on, GET before.
         self._manual_method = "POST"
+        # Whether the last request found nobody answering for the dashboard (unreachable, or
+        # hanging): the stream then waits for the first answer instead of asking itself.
+        self._unreachable = False
+        self._answering_again: asyncio.Event | None = None
 
     @property
     def uses_login(self) -> bool:
@@ -508,7 +516,26 @@ class NezhaClient:
             delay = stream.backoff_delay(attempt, rng)
             attempt += 1
             _LOGGER.debug("Reconnecting the server stream in %.1f s", delay)
-            await asyncio.sleep(delay)
+            await self._async_pause(delay)
+
+    async def _async_pause(self, delay: float) -> None:
+        """Wait ``delay`` before reconnecting, or until the dashboard answers again.
+
+        While requests find nobody answering, the owner's requests (spaced as it decides)
+        probe for the stream, which then waits for their news up to the back-off's ceiling:
+        it reconnects as soon as the dashboard is back, and adds no requests meanwhile.
+        """
+        if self._unreachable:
+            delay = stream.BACKOFF_MAX
+        answering = self._answering_again = asyncio.Event()
+        try:
+            async with asyncio.timeout(delay):
+                await answering.wait()
+            _LOGGER.debug("%s answers again: reconnecting the server stream now", self.url)
+        except TimeoutError:
+            pass
+        finally:
+            self._answering_again = None
 
     async def _async_stream_once(
         self,
@@ -525,13 +552,17 @@ class NezhaClient:
             await self._async_read_groups(force=True)
         headers = await self._credentials.async_headers(self)
         _check_header_values(headers)
-        async with self._session.ws_connect(
-            self.api_url(STREAM_PATH),
-            headers=headers,
-            timeout=aiohttp.ClientWSTimeout(ws_receive=stream.RECEIVE_TIMEOUT),
-            autoping=True,
-            max_msg_size=MAX_RESPONSE_BYTES,
-        ) as ws:
+        # The handshake keeps a request's deadline: a hanging dashboard would otherwise hold
+        # it for the session's five minutes, out of reach of ``_async_pause``.
+        async with asyncio.timeout(self._timeout):
+            ws = await self._session.ws_connect(
+                self.api_url(STREAM_PATH),
+                headers=headers,
+                timeout=aiohttp.ClientWSTimeout(ws_receive=stream.RECEIVE_TIMEOUT),
+                autoping=True,
+                max_msg_size=MAX_RESPONSE_BYTES,
+            )
+        async with ws:
             first = True
             async for message in ws:
                 if message.type is not aiohttp.WSMsgType.TEXT:
@@ -633,13 +664,38 @@ class NezhaClient:
             url = url.with_query(params)
         request_headers = {"Accept": "application/json", **(headers or {})}
         _check_header_values(request_headers)
+        try:
+            answer = await self._async_send(method, url, request_headers, json_body)
+        except NezhaUnreachableError, NezhaTimeoutError:
+            self._unreachable = True
+            raise
+        except NezhaSSLError:
+            raise
+        except NezhaError:
+            # A refusal or a broken answer: still the dashboard answering.
+            self._answered()
+            raise
+        self._answered()
+        return answer
+
+    def _answered(self) -> None:
+        """The dashboard answered: a stream waiting after an outage reconnects now."""
+        if self._unreachable:
+            self._unreachable = False
+            if self._answering_again is not None:
+                self._answering_again.set()
+
+    async def _async_send(
+        self, method: str, url: URL, headers: Mapping[str, str], json_body: Any
+    ) -> Answer:
+        """The request itself; see ``async_request``."""
         host = self._base.host
         try:
             async with asyncio.timeout(self._timeout):
                 async with self._session.request(
                     method,
                     url,
-                    headers=request_headers,
+                    headers=headers,
                     json=json_body,
                     allow_redirects=False,
                 ) as response:
@@ -652,6 +708,9 @@ class NezhaClient:
             raise NezhaTimeoutError(f"{host} did not answer within {self._timeout:g} s") from err
         except aiohttp.ClientSSLError as err:
             raise NezhaSSLError(f"the TLS certificate of {host} could not be verified") from err
+        except aiohttp.ClientConnectionError as err:
+            # Refused, reset, no address: the dashboard (or its host) is not there right now.
+            raise NezhaUnreachableError(f"cannot connect to {host}: {type(err).__name__}") from err
         except aiohttp.ClientError as err:
             raise NezhaConnectionError(f"cannot connect to {host}: {type(err).__name__}") from err
         try:
@@ -682,6 +741,8 @@ class NezhaClient:
             )
         if status == 404:
             raise NezhaNotFoundError("no Nezha API at this URL (HTTP 404)")
+        if status in _PROXY_DOWN:
+            raise NezhaUnreachableError(f"the dashboard answered HTTP {status}")
         if status >= 500:
             raise NezhaConnectionError(f"the dashboard answered HTTP {status}")
         raise NezhaResponseError(f"unexpected HTTP {status}")

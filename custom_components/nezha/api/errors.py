@@ -23,6 +23,7 @@ __all__ = [
     "NezhaSSLError",
     "NezhaTimeoutError",
     "NezhaTokenExpiredError",
+    "NezhaUnreachableError",
 ]
 
 
@@ -36,6 +37,14 @@ class NezhaInvalidUrlError(NezhaError):
 
 class NezhaConnectionError(NezhaError):
     """The dashboard could not be reached, or answered with a server error."""
+
+
+class NezhaUnreachableError(NezhaConnectionError):
+    """Nothing answers for the dashboard, or a proxy in front of it says it is down.
+
+    Connection refused or reset, no DNS answer, HTTP 502/503/504: what a restart or an
+    upgrade of the dashboard looks like, usually over in seconds.
+    """
 
 
 class NezhaTimeoutError(NezhaConnectionError):
@@ -60,6 +69,11 @@ class NezhaNotFoundError(NezhaNotDashboardError):
 
 class NezhaResponseError(NezhaError):
     """The dashboard answered with something the client cannot use."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        """Keep the dashboard's own words when it gave a reason (``{"error": ...}``)."""
+        super().__init__(message)
+        self.reason = reason
 
 
 class NezhaRateLimitError(NezhaConnectionError):

@@ -57,6 +57,9 @@ _RFC3339 = re.compile(
 # Error bodies of refused credentials (the rest of the string is not parsed: it may be
 # translated). v1 sends them with HTTP 200.
 _UNAUTHORIZED_PREFIX = "ApiErrorUnauthorized"
+# The dashboard's own reason in a refusal is kept for the log: one line, bounded.
+MAX_REASON: Final = 200
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]+")
 _ID_LIMIT = 2**64
 _MAX_ID_DIGITS = len(str(_ID_LIMIT))
 
@@ -194,7 +197,8 @@ def parse_envelope(data: Any) -> Any:
     error = data.get("error")
     if type(error) is str and error.startswith(_UNAUTHORIZED_PREFIX):
         raise NezhaAuthError("the dashboard refused the credentials")
-    raise NezhaResponseError("the dashboard answered with an error")
+    reason = _CONTROL.sub(" ", error)[:MAX_REASON].strip() if type(error) is str else ""
+    raise NezhaResponseError("the dashboard answered with an error", reason)
 
 
 def parse_groups(data: Any) -> dict[int, tuple[str, ...]]:
