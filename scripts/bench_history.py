@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import resource
 import tempfile
 import time
 import tracemalloc
@@ -78,21 +79,51 @@ async def measure(size: int, *, memory: bool, paced_run: bool = False) -> None:
                 print(f"{size} servers set up; importing ...", flush=True)
                 if memory:
                     tracemalloc.start()
+                rss_before = _peak_rss()
                 with meter.installed(), meter.measuring() as phase:
                     history._async_schedule()  # noqa: SLF001
-                    # The import has no event to wait on; its status says when it is done.
-                    while history.status.state in ("waiting", "running"):  # noqa: ASYNC110
-                        await asyncio.sleep(0.05)
+                    await _until_done(history)
                     await hass.async_add_executor_job(recorder.block_till_done)
                 peak = tracemalloc.get_traced_memory()[1] if memory else 0
                 if memory:
                     tracemalloc.stop()
                 report(history, size, phase, peak if memory else None)
+                print(f"peak RSS before the import  {rss_before / 1e6:.0f} MB")
+                print(f"peak RSS after it           {_peak_rss() / 1e6:.0f} MB")
                 print(f"at the real pace            {paced(history) / 3600:.2f} h")
                 await hass.config_entries.async_unload(entry.entry_id)
                 await hass.async_block_till_done()
     finally:
         await fake.stop()
+
+
+# A long run says how far it got now and then (a 1000-server import runs for hours).
+PROGRESS_EVERY = 300.0
+
+
+def _peak_rss() -> int:
+    """The process's peak resident memory in bytes (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+async def _until_done(history: NezhaHistory) -> None:
+    """The import has no event to wait on; its status says when it is done."""
+    started = last_said = time.monotonic()
+    while history.status.state in ("waiting", "running"):
+        await asyncio.sleep(0.05)
+        if time.monotonic() - last_said >= PROGRESS_EVERY:
+            last_said = time.monotonic()
+            _progress(history, last_said - started)
+
+
+def _progress(history: NezhaHistory, elapsed: float) -> None:
+    status = history.status
+    rows = sum(status.hours_imported.values())
+    print(
+        f"  {elapsed / 60:.0f} min: {status.requests} requests, {rows} rows handed to the "
+        f"recorder, {status.sensors_checked} sensors done, peak RSS {_peak_rss() / 1e6:.0f} MB",
+        flush=True,
+    )
 
 
 # The real pace (the class's values, before the bench set them to 0).
