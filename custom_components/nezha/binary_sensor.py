@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import batched
 from typing import Any
 
 from homeassistant.components.binary_sensor import (
@@ -17,10 +19,11 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CronTask, Server, ServiceStatus
-from .budget import Pending, fit_budget
+from .budget import Pending, async_fit_budget, fit_budget
 from .coordinator import NezhaConfigEntry, NezhaCronCoordinator, NezhaDataUpdateCoordinator
 from .cron import async_add_cron_entities
 from .entity import (
+    ADD_CHUNK,
     NezhaCronEntity,
     NezhaDescriptionMixin,
     NezhaServerEntity,
@@ -123,14 +126,18 @@ async def async_setup_entry(
         lambda d: d.priority if isinstance(d, NezhaNoteBinarySensorDescription) else 0,
     )
 
-    def _pending() -> dict[int, list[Pending[BinarySensorEntityDescription]]]:
+    def _pending(
+        server_ids: Iterable[int] | None = None,
+    ) -> dict[int, list[Pending[BinarySensorEntityDescription]]]:
         """Online sensors of new servers, by id (stable ids), and note sensors that appeared.
 
-        A server that left is forgotten here, and comes back whole.
+        Of ``server_ids`` only, when given. A server that left is forgotten here, and comes
+        back whole.
         """
         servers = coordinator.data.servers
         servers_added.intersection_update(servers)
-        new = sorted(servers.keys() - servers_added)
+        ids = servers if server_ids is None else server_ids
+        new = sorted(server_id for server_id in ids if server_id not in servers_added)
         servers_added.update(new)
         entry_id = entry.entry_id
         pending: dict[int, list[Pending[BinarySensorEntityDescription]]] = {
@@ -141,29 +148,38 @@ async def async_setup_entry(
             ]
             for server_id in new
         }
-        for server_id, appeared in notes.pending(servers).items():
+        for server_id, appeared in notes.pending(servers, server_ids).items():
             pending.setdefault(server_id, []).extend(appeared)
         return pending
 
     def _built(
-        new: dict[int, list[Pending[BinarySensorEntityDescription]]],
+        fitting: Iterable[Pending[BinarySensorEntityDescription]],
     ) -> Iterator[NezhaOnlineSensor | NezhaNoteBinarySensor]:
-        """Only what fits, built as it is taken."""
-        for pending in fit_budget(
-            entry, Platform.BINARY_SENSOR, new, detailed=coordinator.detailed(new)
-        ):
+        """What fits, built as it is taken."""
+        for pending in fitting:
             description = pending.description
             if isinstance(description, NezhaNoteBinarySensorDescription):
                 yield NezhaNoteBinarySensor(coordinator, pending.server, description)
             else:
                 yield NezhaOnlineSensor(coordinator, pending.server, description)
 
-    await async_add_chunked(async_add_entities, _built(_pending()))
+    # The whole fleet at setup: gathered and weighed a batch of servers per step of the loop.
+    first: dict[int, list[Pending[BinarySensorEntityDescription]]] = {}
+    for batch in batched(sorted(coordinator.data.servers), ADD_CHUNK, strict=False):
+        first.update(_pending(batch))
+        await asyncio.sleep(0)
+    fitting = await async_fit_budget(
+        entry, Platform.BINARY_SENSOR, first, detailed=coordinator.detailed(first)
+    )
+    await async_add_chunked(async_add_entities, _built(fitting))
 
     @callback
     def _add_new_online_sensors() -> None:
         if coordinator.last_update_success and (new := _pending()):
-            async_add_soon(entry, async_add_entities, list(_built(new)))
+            fitting = fit_budget(
+                entry, Platform.BINARY_SENSOR, new, detailed=coordinator.detailed(new)
+            )
+            async_add_soon(entry, async_add_entities, list(_built(fitting)))
 
     entry.async_on_unload(coordinator.async_add_listener(_add_new_online_sensors))
 

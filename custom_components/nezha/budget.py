@@ -11,12 +11,13 @@ out again at each reload, e.g. after the options change.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import asyncio
+from collections.abc import Callable, Collection, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
 
 from .api import Server
@@ -64,6 +65,16 @@ class Pending[DescriptionT: EntityDescription]:
         return self.description.entity_registry_enabled_default
 
 
+@dataclass(frozen=True, slots=True)
+class Deferred[EntityT: Entity]:
+    """An entity of another kind (a service, a cycle figure) before it is built."""
+
+    unique_id: str
+    priority: int
+    entity_registry_enabled_default: bool
+    build: Callable[[], EntityT]
+
+
 # Room kept under the cap for the dashboard's own and the service monitors' entities.
 ENTITY_RESERVE = 200
 
@@ -81,6 +92,49 @@ def fit_budget[CandidateT: Candidate](
     ``detailed`` are the groups (servers) chosen for full detail. Entities already registered
     keep whatever the user or an earlier setup chose, and always count.
     """
+    steps = _fit(entry, domain, groups, slots_elsewhere, detailed)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            fitting: list[CandidateT] = done.value
+            return fitting
+
+
+async def async_fit_budget[CandidateT: Candidate](
+    entry: NezhaConfigEntry,
+    domain: str,
+    groups: Mapping[int, Sequence[CandidateT]],
+    slots_elsewhere: int = 0,
+    detailed: Collection[int] = (),
+) -> list[CandidateT]:
+    """``fit_budget``, letting the event loop run between batches of servers.
+
+    A whole fleet's first setup weighs a hundred thousand candidates: in one step that would
+    hold Home Assistant for a few hundred milliseconds.
+    """
+    steps = _fit(entry, domain, groups, slots_elsewhere, detailed)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            fitting: list[CandidateT] = done.value
+            return fitting
+        await asyncio.sleep(0)
+
+
+# Groups (servers) weighed between two yields of ``_fit``: a few milliseconds of work.
+FIT_BATCH = 200
+
+
+def _fit[CandidateT: Candidate](
+    entry: NezhaConfigEntry,
+    domain: str,
+    groups: Mapping[int, Sequence[CandidateT]],
+    slots_elsewhere: int,
+    detailed: Collection[int],
+) -> Generator[None, None, list[CandidateT]]:
+    """The work of ``fit_budget``; it yields after each ``FIT_BATCH`` groups of a pass."""
     hass = entry.runtime_data.coordinator.hass
     registry = er.async_get(hass)
     # One pass over the entry's registrations rather than a registry lookup per candidate.
@@ -89,23 +143,20 @@ def fit_budget[CandidateT: Candidate](
         for item in registry.entities.get_entries_for_config_entry_id(entry.entry_id)
         if item.domain == domain
     }
-    registered = {
-        id(entity)
-        for entities in groups.values()
-        for entity in entities
-        if entity.unique_id in known
-    }
-    enabled = {
-        key: sorted(
-            (
-                entity
-                for entity in entities
-                if id(entity) not in registered and entity.entity_registry_enabled_default
-            ),
-            key=lambda entity: entity.priority,
-        )
-        for key, entities in groups.items()
-    }
+    yield
+    registered: set[int] = set()
+    enabled: dict[int, list[CandidateT]] = {}
+    for done, (key, entities) in enumerate(groups.items(), 1):
+        waiting: list[CandidateT] = []
+        for entity in entities:
+            if entity.unique_id in known:
+                registered.add(id(entity))
+            elif entity.entity_registry_enabled_default:
+                waiting.append(entity)
+        waiting.sort(key=lambda entity: entity.priority)
+        enabled[key] = waiting
+        if done % FIT_BATCH == 0:
+            yield
     room = (
         MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
         - ENTITY_RESERVE
@@ -114,41 +165,21 @@ def fit_budget[CandidateT: Candidate](
     wanted = sum(len(entities) + slots_elsewhere for entities in enabled.values() if entities)
     if wanted <= room:
         return [entity for entities in groups.values() for entity in entities]
-
-    full = [key for key in enabled if key in detailed and enabled[key]]
-    shared = [key for key in enabled if key not in detailed and enabled[key]]
-    room_full = sum(len(enabled[key]) + slots_elsewhere for key in full)
-    # No server chosen for full detail (or room for all of them): the others share what is left.
-    if not full or room_full <= room:
-        share_full = None  # all of them
-        left = max(0, room - room_full)
-    else:
-        share_full = max(0, room // len(full) - slots_elsewhere)
-        left = 0
-    share = max(0, left // len(shared) - slots_elsewhere) if shared else 0
-
-    fitting = set(registered)
-    whole: set[int] = set()
-    for key in full:
-        chosen = enabled[key] if share_full is None else enabled[key][:share_full]
-        fitting.update(id(entity) for entity in chosen)
-        if len(chosen) == len(enabled[key]):
-            whole.add(key)
-    for key in shared:
-        fitting.update(id(entity) for entity in enabled[key][:share])
-        if share >= len(enabled[key]):
-            whole.add(key)
+    whole = _share(enabled, registered, room, slots_elsewhere, detailed)
+    yield
     added: list[CandidateT] = []
     dropped = 0
-    for key, entities in groups.items():
+    for done, (key, entities) in enumerate(groups.items(), 1):
         for entity in entities:
             # Disabled ones only beside a whole set: enabling one would not fit otherwise.
-            if id(entity) in fitting or (
+            if id(entity) in registered or (
                 key in whole and not entity.entity_registry_enabled_default
             ):
                 added.append(entity)
             else:
                 dropped += 1
+        if done % FIT_BATCH == 0:
+            yield
     # Actionable and lasting (until the options change): a repair rather than a log warning
     # at every start-up of a large fleet.
     LOGGER.info(
@@ -162,3 +193,38 @@ def fit_budget[CandidateT: Candidate](
         limit=str(MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY),
     )
     return added
+
+
+def _share[CandidateT: Candidate](
+    enabled: Mapping[int, Sequence[CandidateT]],
+    fitting: set[int],
+    room: int,
+    slots_elsewhere: int,
+    detailed: Collection[int],
+) -> set[int]:
+    """Give enabled entities their slots (their ids join ``fitting``).
+
+    Returns the groups that fit whole.
+    """
+    full = [key for key in enabled if key in detailed and enabled[key]]
+    shared = [key for key in enabled if key not in detailed and enabled[key]]
+    room_full = sum(len(enabled[key]) + slots_elsewhere for key in full)
+    # No server chosen for full detail (or room for all of them): the others share what is left.
+    if not full or room_full <= room:
+        share_full = None  # all of them
+        left = max(0, room - room_full)
+    else:
+        share_full = max(0, room // len(full) - slots_elsewhere)
+        left = 0
+    share = max(0, left // len(shared) - slots_elsewhere) if shared else 0
+    whole: set[int] = set()
+    for key in full:
+        chosen = enabled[key] if share_full is None else enabled[key][:share_full]
+        fitting.update(id(entity) for entity in chosen)
+        if len(chosen) == len(enabled[key]):
+            whole.add(key)
+    for key in shared:
+        fitting.update(id(entity) for entity in enabled[key][:share])
+        if share >= len(enabled[key]):
+            whole.add(key)
+    return whole

@@ -54,10 +54,13 @@ class NoteEntities[DescriptionT: EntityDescription]:
         self._notes: dict[int, str] = {}
         self._built: dict[int, frozenset[str]] = {}
 
-    def pending(self, servers: Mapping[int, Server]) -> dict[int, list[Pending[DescriptionT]]]:
+    def pending(
+        self, servers: Mapping[int, Server], server_ids: Iterable[int] | None = None
+    ) -> dict[int, list[Pending[DescriptionT]]]:
         """The note entities that appeared, by server; those whose part went are removed.
 
-        Servers that left are forgotten (their device goes with them, see __init__.py).
+        Only ``server_ids`` are looked at when given (a fleet's setup goes a batch at a
+        time). Servers that left are forgotten (their device goes with them, see __init__.py).
         """
         for server_id in self._notes.keys() - servers.keys():
             del self._notes[server_id]
@@ -65,7 +68,8 @@ class NoteEntities[DescriptionT: EntityDescription]:
         registry: er.EntityRegistry | None = None
         entry_id = self._entry.entry_id
         new: dict[int, list[Pending[DescriptionT]]] = {}
-        for server_id, server in servers.items():
+        for server_id in servers if server_ids is None else server_ids:
+            server = servers[server_id]
             note = server.public_note
             if self._notes.get(server_id) == note:
                 continue

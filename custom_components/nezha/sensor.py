@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import batched
 from typing import Any
 
@@ -41,10 +42,11 @@ from .api import (
     Price,
     Server,
     Service,
+    ServicesSnapshot,
     ServiceStatus,
     TrafficCycle,
 )
-from .budget import Pending, fit_budget
+from .budget import Deferred, Pending, async_fit_budget, fit_budget
 from .const import DOMAIN
 from .coordinator import NezhaConfigEntry, NezhaCronCoordinator, NezhaDataUpdateCoordinator
 from .cron import async_add_cron_entities
@@ -61,7 +63,7 @@ from .entity import (
     async_add_soon,
     server_device_info,
 )
-from .identifiers import cycle_unique_id, server_unique_id
+from .identifiers import cycle_unique_id, server_unique_id, service_unique_id
 from .notes import NoteEntities, server_billing, server_note
 
 # One coordinator feeds every entity; nothing here makes its own requests.
@@ -599,21 +601,23 @@ async def _async_setup_server_sensors(
         entry, Platform.SENSOR, NOTE_SENSORS, lambda d, s: d.exists_fn(s), lambda d: d.priority
     )
 
-    def _with_notes(new: _PendingSensors) -> _PendingSensors:
+    def _with_notes(
+        new: _PendingSensors, server_ids: Iterable[int] | None = None
+    ) -> _PendingSensors:
         """The note sensors that appeared join their server's others (one budget for both)."""
-        for server_id, pending in notes.pending(coordinator.data.servers).items():
+        for server_id, pending in notes.pending(coordinator.data.servers, server_ids).items():
             new.setdefault(server_id, []).extend(pending)
         return new
 
-    def _built(new: _PendingSensors) -> Iterator[NezhaServerSensor]:
-        """Only what fits, built as it is taken, with one device description per server.
+    def _built(
+        fitting: Iterable[Pending[NezhaServerSensorDescription]],
+    ) -> Iterator[NezhaServerSensor]:
+        """What fits, built as it is taken, with one device description per server.
 
         Each server's online binary sensor comes first (one slot elsewhere).
         """
         infos: dict[int, DeviceInfo] = {}
-        for pending in fit_budget(
-            entry, Platform.SENSOR, new, slots_elsewhere=1, detailed=coordinator.detailed(new)
-        ):
+        for pending in fitting:
             server = pending.server
             info = infos.get(server.id) or infos.setdefault(
                 server.id, server_device_info(entry, server)
@@ -622,20 +626,37 @@ async def _async_setup_server_sensors(
             cls = NezhaNoteSensor if description.key in _NOTE_KEYS else NezhaServerSensor
             yield cls(coordinator, server, description, info)
 
-    # The whole fleet at setup: weighed a batch of servers per step of the event loop, then
-    # built and added a chunk at a time.
+    def _fit(new: _PendingSensors) -> list[Pending[NezhaServerSensorDescription]]:
+        return fit_budget(
+            entry, Platform.SENSOR, new, slots_elsewhere=1, detailed=coordinator.detailed(new)
+        )
+
+    # The whole fleet at setup: gathered and weighed a batch of servers per step of the event
+    # loop, then built and added a chunk at a time.
     first: _PendingSensors = {}
     for batch in batched(_listed(), ADD_CHUNK, strict=False):
-        first.update(_pending(batch))
+        first.update(_with_notes(_pending(batch), batch))
         await asyncio.sleep(0)
-    await async_add_chunked(async_add_entities, _built(_with_notes(first)))
+    fitting = await async_fit_budget(
+        entry, Platform.SENSOR, first, slots_elsewhere=1, detailed=coordinator.detailed(first)
+    )
+    await async_add_chunked(async_add_entities, _built(fitting))
 
     @callback
     def _add_new_server_sensors() -> None:
         if coordinator.last_update_success and (new := _with_notes(_pending(_listed()))):
-            async_add_soon(entry, async_add_entities, list(_built(new)))
+            async_add_soon(entry, async_add_entities, list(_built(_fit(new))))
 
     entry.async_on_unload(coordinator.async_add_listener(_add_new_server_sensors))
+
+
+def _deferred[EntityT: NezhaEntity[Any]](
+    unique_id: str,
+    description: SensorEntityDescription,
+    build: Callable[[], EntityT],
+) -> Deferred[EntityT]:
+    priority = description.priority if isinstance(description, NezhaDescriptionMixin) else 0
+    return Deferred(unique_id, priority, description.entity_registry_enabled_default, build)
 
 
 async def async_setup_entry(
@@ -663,18 +684,17 @@ async def async_setup_entry(
 
     @callback
     def _add_services() -> None:
+        """What the services' read brought: new monitors, and rules that cover new servers.
+
+        Marked as added at once; built, weighed and added in the background, a batch per
+        loop step (a rule covering a whole fleet brings thousands of figures).
+        """
         if not services.last_update_success:
             return
         data = services.data
         services_added.intersection_update(data.services)
-        new: dict[int, list[NezhaEntity[Any]]] = {
-            -service_id: [
-                NezhaServiceSensor(services, data.services[service_id], d) for d in SERVICE_SENSORS
-            ]
-            for service_id in sorted(data.services.keys() - services_added)
-        }
+        new_services = sorted(data.services.keys() - services_added)
         services_added.update(data.services)
-
         # Cycle figures join a server's device only while that server has one.
         pairs = {
             (cycle.id, server_id)
@@ -682,17 +702,15 @@ async def async_setup_entry(
             for server_id in cycle.usage
             if server_id in coordinator.data.servers
         }
+        new_pairs = sorted(pairs - cycles_added.keys())
         entry_id = entry.entry_id
-        for pair in sorted(pairs - cycles_added.keys()):
+        for pair in new_pairs:
             cycle_id, server_id = pair
-            cycle = data.cycles[cycle_id]
-            descriptions = [d for d in CYCLE_SENSORS if d.exists_fn(cycle)]
             cycles_added[pair] = [
-                cycle_unique_id(entry_id, server_id, cycle_id, d.key) for d in descriptions
+                cycle_unique_id(entry_id, server_id, cycle_id, d.key)
+                for d in CYCLE_SENSORS
+                if d.exists_fn(data.cycles[cycle_id])
             ]
-            new.setdefault(server_id, []).extend(
-                NezhaCycleSensor(services, cycle, server_id, d) for d in descriptions
-            )
         # A rule that no longer covers a server: its figures go, not left unavailable.
         for pair in cycles_added.keys() - pairs:
             for unique_id in cycles_added.pop(pair):
@@ -700,12 +718,44 @@ async def async_setup_entry(
                     Platform.SENSOR, DOMAIN, unique_id
                 ):
                     entity_registry.async_remove(entity_id)
-        if new:
-            async_add_soon(
-                entry,
-                async_add_entities,
-                fit_budget(entry, Platform.SENSOR, new, detailed=coordinator.detailed(new)),
+        if new_services or new_pairs:
+            entry.async_create_task(
+                hass,
+                _async_add_services(data, new_services, new_pairs),
+                "nezha service and cycle sensors added",
             )
+
+    async def _async_add_services(
+        data: ServicesSnapshot, new_services: list[int], new_pairs: list[tuple[int, int]]
+    ) -> None:
+        new: dict[int, list[Deferred[NezhaEntity[Any]]]] = {
+            -service_id: [
+                _deferred(
+                    service_unique_id(entry.entry_id, service_id, d.key),
+                    d,
+                    partial(NezhaServiceSensor, services, data.services[service_id], d),
+                )
+                for d in SERVICE_SENSORS
+            ]
+            for service_id in new_services
+        }
+        for batch in batched(new_pairs, ADD_CHUNK, strict=False):
+            for cycle_id, server_id in batch:
+                cycle = data.cycles[cycle_id]
+                new.setdefault(server_id, []).extend(
+                    _deferred(
+                        cycle_unique_id(entry.entry_id, server_id, cycle_id, d.key),
+                        d,
+                        partial(NezhaCycleSensor, services, cycle, server_id, d),
+                    )
+                    for d in CYCLE_SENSORS
+                    if d.exists_fn(cycle)
+                )
+            await asyncio.sleep(0)
+        fitting = await async_fit_budget(
+            entry, Platform.SENSOR, new, detailed=coordinator.detailed(new)
+        )
+        await async_add_chunked(async_add_entities, (later.build() for later in fitting))
 
     _add_services()
     entry.async_on_unload(services.async_add_listener(_add_services))
