@@ -1,7 +1,8 @@
 """Run the fake dashboard on its own: ``python -m fake_dashboard --servers 5``.
 
 Values move every second like live agents; one server goes silent (offline) and one never
-reported, as on a real dashboard.
+reported, as on a real dashboard. ``--flavor v2 --history-days 7`` adds a week of metric
+history (the time-series store on, the token allowed to read it).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import asyncio
 import contextlib
 
-from .server import FakeCycle, FakeDashboard, FakeService, make_server
+from .server import SCOPE_SERVER_READ, FakeCycle, FakeDashboard, FakeService, make_server
 
 GIB = 1024**3
 
@@ -28,6 +29,13 @@ async def _run(args: argparse.Namespace) -> None:
         dashboard.add(make_server(args.servers, "never-reported", reported=False))
     if args.flavor != "v0":
         _add_services(dashboard, args.servers)
+    if args.history_days:
+        if args.flavor != "v2":
+            raise SystemExit("--history-days needs --flavor v2 (only v2 keeps metric history)")
+        # The token a user creates for the history holds this scope too (README, Configure).
+        scopes = dashboard.personal_tokens[token].scopes | {SCOPE_SERVER_READ}
+        dashboard.add_personal_token(token, scopes=scopes)
+        dashboard.record_history(args.history_days)
     url = await dashboard.start(args.host, args.port)
     if args.flavor == "v1":
         credentials = f"login: {dashboard.username} / {dashboard.password}"
@@ -75,6 +83,12 @@ def main() -> None:
     parser.add_argument("--prefix", default="", help="serve under a sub-path, e.g. /nezha")
     parser.add_argument(
         "--still", action="store_true", help="agents keep reporting, values stay unchanged"
+    )
+    parser.add_argument(
+        "--history-days",
+        type=float,
+        default=0,
+        help="v2: the time-series store on, holding this many days of every server's metrics",
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(parser.parse_args()))

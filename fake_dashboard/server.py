@@ -39,7 +39,8 @@ answers of the real dashboards by tests/api/test_fake_conformance.py:
 - v2 only: ``GET /api/v1/server/:id/metrics?metric=&period=`` (guests: ``period=1d`` only)
   answers the points in ``metric_samples`` averaged per bucket (30 s, 30 min, 2 h for 1d, 7d,
   30d; the last value for counters), ``null`` when there is none; with the TSDB off
-  (``tsdb_enabled``) ``[]``. Its refusals come with HTTP 200.
+  (``tsdb_enabled``) ``[]``. Its refusals come with HTTP 200. ``record_history`` fills
+  ``metric_samples`` with days of plausible reports (the demo's ``--history-days``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import formatdate
 import json
+import math
 import random
 import ssl
 import time
@@ -646,6 +648,50 @@ class FakeDashboard(ActionsMixin):
             samples.append((now, float(server.status.get(key) or 0)))
             while samples and samples[0][0] < now - METRIC_PERIODS["30d"][0]:
                 samples.pop(0)
+
+    def record_history(self, days: float, step: float = 300.0) -> None:
+        """Fill the TSDB with ``days`` of past reports of every server that reported.
+
+        Each figure ends near its current value: busy by day and quiet by night (CPU, load,
+        network, connections), memory that creeps up until a restart every few days, a disk
+        that slowly fills, counters that grow. One report per ``step`` seconds keeps the
+        demo's memory small (the 1d answer then has one point per 5 min, not per 30 s).
+        """
+        self.tsdb_enabled = True
+        for server in self.servers.values():
+            if server.last_active is None:
+                continue
+            rng = random.Random(server.id)
+            end = server.last_active
+            start = end - days * 86400
+            restart_every = rng.uniform(2.5, 4) * 86400
+            for metric, key in METRIC_STATUS_KEYS.items():
+                current = float(server.status.get(key) or 0)
+                samples = []
+                when = start
+                while when < end:
+                    ago = end - when
+                    # 1 at 14:00 UTC, 0 at 02:00.
+                    day = 0.5 + 0.5 * math.sin(2 * math.pi * ((when % 86400) / 86400 - 0.333))
+                    noise = rng.uniform(0.85, 1.15)
+                    if metric in LAST_VALUE_METRICS:
+                        rate = 1.0 if metric == "uptime" else current / max(1.0, end - start)
+                        value = max(0.0, current - rate * ago)
+                    elif metric in ("memory", "swap"):
+                        value = current * (0.7 + 0.3 * (1 - (ago % restart_every) / restart_every))
+                    elif metric == "disk":
+                        value = current * (1 - 0.02 * ago / 86400)
+                    else:
+                        value = current * (0.35 + 0.9 * day) * noise
+                    if metric == "cpu":
+                        value = min(100.0, value)
+                    samples.append((when, round(value, 2)))
+                    when += step
+                # Older than any live report: the live ones follow in order.
+                self.metric_samples[server.id, metric] = [
+                    *samples,
+                    *self.metric_samples.get((server.id, metric), []),
+                ]
 
     def heartbeat(self) -> None:
         """Agents report again with unchanged values (a still demo for exact comparisons)."""

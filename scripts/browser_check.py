@@ -8,21 +8,25 @@ Then the same Home Assistant speaks Simplified Chinese (the user's language and 
 language, which entity names follow): the first step and the device page again, asserting that
 the integration's Chinese strings show, their English ones do not, and no label is cut off.
 The fleet card is added through the UI and checked on the way (scripts/browser_fleet.py);
-``--fleet 1000`` instead times it with a thousand servers. ``--out docs`` refreshes the
-README's images.
+``--fleet 1000`` instead times it with a thousand servers. ``--history`` instead runs a v2 demo
+dashboard holding a week of metrics: once the import (at its real pace) has written days of
+statistics from before the entry was created, the History panel must draw both sensors from
+then on, and is photographed. ``--out docs`` refreshes the README's images.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import shutil
 import sys
 import tempfile
 import time
-from typing import NoReturn
+from typing import Any, NoReturn
+from urllib.parse import urlencode
 
 import aiohttp
 from playwright.async_api import (
@@ -44,7 +48,7 @@ from scripts.demo_stack import (
     StackError,
     bring_up,
 )
-from scripts.e2e import free_port
+from scripts.e2e import free_port, logged_problems
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -61,6 +65,27 @@ EXAMPLE = PROJECT / "docs/lovelace-example.yaml"
 WAIT_MS = 30_000
 # Any entity of the entry refreshes all of them.
 SERVER_1_CPU = "sensor.server_1_cpu_usage"
+# --history: days of metrics the v2 demo dashboard holds, and the sensors photographed.
+HISTORY_DAYS = 7
+HISTORY_SENSORS = (SERVER_1_CPU, "sensor.server_1_memory_used")
+# Per chart of the History panel: its entity, when its first state is, and the span of the
+# points drawn (ms), which the panel takes from the long-term statistics before the states.
+HISTORY_CHARTS_JS = """
+(charts) => charts.map((chart) => {
+  const line = chart.data?.[0];
+  const base = chart.shadowRoot?.querySelector("ha-chart-base");
+  const drawn = (base?.data ?? []).flatMap((series) => series.data ?? [])
+    .map((point) => (Array.isArray(point) ? point[0] : point?.value?.[0]))
+    .filter((when) => typeof when === "number");
+  return {
+    entity: line?.entity_id ?? null,
+    statistics: line?.statistics?.length ?? 0,
+    first_state: Math.min(...(line?.states ?? []).map((state) => state.last_changed)),
+    first_drawn: drawn.length ? Math.min(...drawn) : null,
+    last_drawn: drawn.length ? Math.max(...drawn) : null,
+  };
+})
+"""
 FLOW_PATH = "/config/integrations/dashboard/add?domain=nezha"
 CHINESE = "zh-Hans"
 # What each Chinese page must show (the integration's strings and a few of Home Assistant's),
@@ -359,6 +384,122 @@ async def run_fleet(args: argparse.Namespace) -> None:
     print(f"fleet card check passed in {time.monotonic() - start:.1f} s")
 
 
+async def imported_hours(hass: HassClient, created: datetime, limit: float) -> dict[str, int]:
+    """Wait for days of hourly statistics of each shown sensor before the entry was created.
+
+    Home Assistant started with the entry, so only the import can have written them. Returns
+    how many such hours each sensor has.
+    """
+    start = created - timedelta(days=HISTORY_DAYS)
+    deadline = time.monotonic() + limit
+    hours: dict[str, int] = {}
+    while True:
+        (stats,) = await hass.ws(
+            {
+                "type": "recorder/statistics_during_period",
+                "start_time": start.isoformat(),
+                "end_time": created.isoformat(),
+                "statistic_ids": list(HISTORY_SENSORS),
+                "period": "hour",
+                "types": ["mean"],
+            }
+        )
+        hours = {sensor: len(stats.get(sensor, [])) for sensor in HISTORY_SENSORS}
+        # The import leaves out the last hour or two before now; the rest must be there.
+        if all(count >= 24 * (HISTORY_DAYS - 1) for count in hours.values()):
+            return hours
+        if time.monotonic() > deadline:
+            msg = f"hours of statistics before the entry was created: {hours}"
+            raise StackError(msg)
+        await asyncio.sleep(1)
+
+
+async def history_charts(page: Page, created: datetime) -> None:
+    """Assert that the History panel draws each sensor from days before the entry was created.
+
+    The states start with the entry; what is drawn before them can only be the statistics
+    the import wrote.
+    """
+    created_ms = created.timestamp() * 1000
+    charts: list[dict[str, Any]] = []
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        charts = await page.locator("state-history-chart-line").evaluate_all(HISTORY_CHARTS_JS)
+        drawn = {chart["entity"]: chart for chart in charts if chart["first_drawn"] is not None}
+        if set(drawn) == set(HISTORY_SENSORS):
+            break
+        await asyncio.sleep(0.5)
+    problems = []
+    for sensor in HISTORY_SENSORS:
+        chart = next((chart for chart in charts if chart["entity"] == sensor), None)
+        if chart is None or chart["first_drawn"] is None:
+            problems.append(f"{sensor}: no chart drawn")
+            continue
+        days_before = (created_ms - chart["first_drawn"]) / 86_400_000
+        if days_before < HISTORY_DAYS - 1:
+            problems.append(f"{sensor}: drawn from {days_before:.1f} days before the entry")
+        if chart["first_state"] < created_ms:
+            problems.append(f"{sensor}: a state older than the entry")
+        if chart["last_drawn"] < created_ms:
+            problems.append(f"{sensor}: the states since the entry are not drawn")
+        print(
+            f"    {sensor}: drawn from {days_before:.1f} days before the entry was created, "
+            f"{chart['statistics']} hours from statistics"
+        )
+    if problems:
+        await page.screenshot(path=Path(tempfile.gettempdir()) / "screenshot-history-failed.png")
+        raise StackError("; ".join(problems))
+
+
+async def run_history(args: argparse.Namespace) -> None:
+    """A v2 demo dashboard with days of metrics: the imported history in the History panel.
+
+    The import runs at its real pace; the shown sensors are the first it fills.
+    """
+    out: Path = args.out
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="nezha-history-") as tmp:
+        stack = Stack(
+            Path(tmp) / "config",
+            hass_port=free_port(),
+            dashboard_port=free_port(),
+            flavor="v2",
+            history_days=HISTORY_DAYS,
+        )
+        try:
+            async with asyncio.timeout(args.timeout), aiohttp.ClientSession() as session:
+                hass = await bring_up(stack, session, args.timeout)
+                await hass.wait_for_entity_state(60)
+                await hass.remove_failed_onboarding_extras()
+                await hass.dismiss_core_install_warning()
+                (entries,) = await hass.ws({"type": "config_entries/get", "domain": "nezha"})
+                created = datetime.fromtimestamp(entries[0]["created_at"], UTC)
+                hours = await imported_hours(hass, created, args.timeout)
+                print(f"Imported hours before the entry was created ({created:%H:%M} UTC): {hours}")
+                async with async_playwright() as playwright:
+                    browser = await open_browser(playwright, Path(tmp))
+                    page = browser.pages[0] if browser.pages else await browser.new_page()
+                    await login(page, stack.hass_url)
+                    first = created - timedelta(days=HISTORY_DAYS)
+                    query = {
+                        "entity_id": ",".join(HISTORY_SENSORS),
+                        "start_date": first.replace(minute=0, second=0, microsecond=0).isoformat(),
+                        "end_date": datetime.now(UTC).isoformat(),
+                    }
+                    await page.goto(f"{stack.hass_url}/history?{urlencode(query)}")
+                    print("History panel:")
+                    await history_charts(page, created)
+                    legends = ["server-1 ▸ CPU usage", "server-1 ▸ Memory used"]
+                    await shoot(page, None, legends, out / "screenshot-history.png")
+                    await browser.close()
+            if problems := logged_problems(stack.hass_log.read_text(errors="replace")):
+                raise StackError("logged about the integration:\n" + "\n".join(problems))
+        except Exception as err:  # noqa: BLE001 - report any failure with Home Assistant's output
+            fail(stack, "history check", err)
+        stack.stop()
+    print(f"history check passed in {time.monotonic() - start:.1f} s")
+
+
 async def run(args: argparse.Namespace) -> None:
     """Bring the demo up, take the screenshots, stop everything."""
     out: Path = args.out
@@ -447,6 +588,11 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=240)
     parser.add_argument("--settle", type=float, default=20, help="seconds of data before shots")
     parser.add_argument(
+        "--history",
+        action="store_true",
+        help="instead: a v2 dashboard's metric history imported and shown in the History panel",
+    )
+    parser.add_argument(
         "--fleet",
         type=int,
         default=0,
@@ -455,7 +601,10 @@ def main() -> None:
     args = parser.parse_args()
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
-    asyncio.run(run_fleet(args) if args.fleet else run(args))
+    if args.history:
+        asyncio.run(run_history(args))
+    else:
+        asyncio.run(run_fleet(args) if args.fleet else run(args))
 
 
 if __name__ == "__main__":

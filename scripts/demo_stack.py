@@ -71,6 +71,8 @@ class Stack:
     flavor: str = "v0"
     # How many servers the demo dashboard has (the fleet card's check also runs 1000).
     servers: int = DEMO_SERVERS
+    # v2: days of metric history the demo dashboard holds (the browser check's --history).
+    history_days: float = 0
     _procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[TextIO] = field(default_factory=list)
 
@@ -160,6 +162,8 @@ class Stack:
         dashboard += ["--flavor", self.flavor]
         if self.still:
             dashboard.append("--still")
+        if self.history_days:
+            dashboard += ["--history-days", str(self.history_days)]
         self._spawn("dashboard", dashboard)
         # --skip-pip: everything is installed by scripts/setup; hass must not reach for pip.
         self._spawn("hass", ["-m", "homeassistant", "-c", str(self.config_dir), "--skip-pip"])
@@ -443,7 +447,7 @@ async def bring_up(stack: Stack, session: aiohttp.ClientSession, limit: float) -
     hass = HassClient(session, stack.hass_url)
     await hass.wait_until_up(stack, limit)
     await hass.onboard_or_login(DEMO_USER, DEMO_PASSWORD)
-    result = await hass.add_dashboard(stack.dashboard_url, DASHBOARD_TOKEN)
+    result = await hass.add_dashboard(stack.dashboard_url, stack.token)
     # A second start finds the entry from the first: the flow aborts as already configured.
     if result["type"] not in {"create_entry", "abort"} or (
         result["type"] == "abort" and result["reason"] != "already_configured"

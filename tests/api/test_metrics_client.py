@@ -143,3 +143,30 @@ async def test_reports_fill_the_history(
     assert uptime[-1].value == v2.servers[1].status["Uptime"]
     # Server 2 never reported: nothing stored.
     assert (await client.async_get_metrics(2, "cpu")).points == ()
+
+
+async def test_days_of_history(v2: FakeDashboard, clock: Clock, session: ClientSession) -> None:
+    """The demo's ``--history-days``: days of every figure up to each server's last report."""
+    v2.add_personal_token(READER, scopes=frozenset({SCOPE_INVENTORY, SCOPE_SERVER_READ}))
+    v2.record_history(3)
+    assert v2.tsdb_enabled
+    client = _client(session, v2)
+    server = v2.servers[1]
+    assert server.last_active is not None
+    week = (await client.async_get_metrics(1, "cpu", "7d")).points
+    span = week[-1].ts.timestamp() - week[0].ts.timestamp()
+    assert 2.9 * 86400 < span <= 3 * 86400
+    assert week[-1].ts.timestamp() <= server.last_active
+    # Busy by day, quiet by night, never over 100 %.
+    values = [point.value for point in week]
+    assert 0 <= min(values) < max(values) / 2
+    assert max(values) <= 100
+    memory = (await client.async_get_metrics(1, "memory", "1d")).points
+    assert memory[-1].value == pytest.approx(server.status["MemUsed"], rel=0.01)
+    # Live reports follow the history.
+    clock.now += 30
+    v2.tick(30)
+    day = (await client.async_get_metrics(1, "cpu", "1d")).points
+    assert day[-1].value == server.status["CPU"]
+    # Server 2 never reported: no history either.
+    assert (await client.async_get_metrics(2, "cpu", "7d")).points == ()
