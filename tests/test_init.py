@@ -360,6 +360,43 @@ async def test_reload_of_an_entry_over_the_cap(
     assert hass.states.get("sensor.blog_https_status").state != STATE_UNAVAILABLE
 
 
+async def test_platforms_weighing_at_once_share_the_room(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_entry: SetupEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two platforms weigh before either's entities are registered (they set up at the same
+    time and add in chunks): the places the first was given count for the second, so
+    together they stay under the cap and Home Assistant drops nothing."""
+    await setup_entry(config_entry)
+    registry = er.async_get(hass)
+    registered = registry.entities.get_enabled_count_for_config_entry_id(config_entry.entry_id)
+    cap = registered + nezha_budget.ENTITY_RESERVE + 30
+    monkeypatch.setattr(nezha_budget, "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY", cap)
+
+    def candidates(domain: str) -> dict[int, list[nezha_budget.Deferred[Any]]]:
+        return {
+            server: [
+                nezha_budget.Deferred(f"{domain}-{server}-{n}", n, True, lambda: None)
+                for n in range(3)
+            ]
+            for server in range(10)
+        }
+
+    first = nezha_budget.fit_budget(config_entry, "sensor", candidates("sensor"))
+    second = await nezha_budget.async_fit_budget(
+        config_entry, "binary_sensor", candidates("binary_sensor")
+    )
+    assert len(first) == 30
+    assert second == []
+    # Once registered, a place counts through the registry instead, not twice.
+    for item in first[:10]:
+        registry.async_get_or_create("sensor", DOMAIN, item.unique_id, config_entry=config_entry)
+    assert len(nezha_budget.fit_budget(config_entry, "sensor", candidates("other"))) == 0
+    assert len(config_entry.runtime_data.budget_promised) == 20
+
+
 async def test_full_detail_servers_get_every_entity(
     hass: HomeAssistant,
     dashboard: FakeDashboard,

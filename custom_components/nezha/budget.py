@@ -137,12 +137,8 @@ def _fit[CandidateT: Candidate](
     """The work of ``fit_budget``; it yields after each ``FIT_BATCH`` groups of a pass."""
     hass = entry.runtime_data.coordinator.hass
     registry = er.async_get(hass)
-    # One pass over the entry's registrations rather than a registry lookup per candidate.
-    known = {
-        item.unique_id
-        for item in registry.entities.get_entries_for_config_entry_id(entry.entry_id)
-        if item.domain == domain
-    }
+    known, enabled_count = _registrations(entry, registry, domain)
+    promised = entry.runtime_data.budget_promised
     yield
     registered: set[int] = set()
     enabled: dict[int, list[CandidateT]] = {}
@@ -157,15 +153,18 @@ def _fit[CandidateT: Candidate](
         enabled[key] = waiting
         if done % FIT_BATCH == 0:
             yield
-    room = (
-        MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY
-        - ENTITY_RESERVE
-        - registry.entities.get_enabled_count_for_config_entry_id(entry.entry_id)
-    )
+    room = MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY - ENTITY_RESERVE - enabled_count - len(promised)
     wanted = sum(len(entities) + slots_elsewhere for entities in enabled.values() if entities)
     if wanted <= room:
+        promised.update(
+            entity.unique_id
+            for entities in enabled.values()
+            for entity in entities
+            if entity.unique_id
+        )
         return [entity for entities in groups.values() for entity in entities]
-    whole = _share(enabled, registered, room, slots_elsewhere, detailed)
+    # In the same step as the room: no other platform's weighing sees it before the promise.
+    whole = _share(enabled, registered, promised, room, slots_elsewhere, detailed)
     yield
     added: list[CandidateT] = []
     dropped = 0
@@ -195,16 +194,38 @@ def _fit[CandidateT: Candidate](
     return added
 
 
+def _registrations(
+    entry: NezhaConfigEntry, registry: er.EntityRegistry, domain: str
+) -> tuple[set[str], int]:
+    """The unique ids the entry registered in ``domain``, and how many of all are enabled.
+
+    One pass over the entry's registrations rather than a registry lookup per candidate.
+    Places given earlier (``budget_promised``) stop counting apart once registered: the
+    platforms weigh at the same time, and the registry alone lags behind their chunked adds.
+    """
+    known: set[str] = set()
+    registered: set[str] = set()
+    enabled = 0
+    for item in registry.entities.get_entries_for_config_entry_id(entry.entry_id):
+        registered.add(item.unique_id)
+        enabled += item.disabled_by is None
+        if item.domain == domain:
+            known.add(item.unique_id)
+    entry.runtime_data.budget_promised -= registered
+    return known, enabled
+
+
 def _share[CandidateT: Candidate](
     enabled: Mapping[int, Sequence[CandidateT]],
     fitting: set[int],
+    promised: set[str],
     room: int,
     slots_elsewhere: int,
     detailed: Collection[int],
 ) -> set[int]:
-    """Give enabled entities their slots (their ids join ``fitting``).
+    """Give enabled entities their slots; return the groups that fit whole.
 
-    Returns the groups that fit whole.
+    The ids of those given a slot join ``fitting``, their unique ids ``promised``.
     """
     full = [key for key in enabled if key in detailed and enabled[key]]
     shared = [key for key in enabled if key not in detailed and enabled[key]]
@@ -218,13 +239,11 @@ def _share[CandidateT: Candidate](
         left = 0
     share = max(0, left // len(shared) - slots_elsewhere) if shared else 0
     whole: set[int] = set()
-    for key in full:
-        chosen = enabled[key] if share_full is None else enabled[key][:share_full]
+    for key in full + shared:
+        limit = share_full if key in detailed else share
+        chosen = enabled[key] if limit is None else enabled[key][:limit]
         fitting.update(id(entity) for entity in chosen)
+        promised.update(entity.unique_id for entity in chosen if entity.unique_id)
         if len(chosen) == len(enabled[key]):
-            whole.add(key)
-    for key in shared:
-        fitting.update(id(entity) for entity in enabled[key][:share])
-        if share >= len(enabled[key]):
             whole.add(key)
     return whole

@@ -85,6 +85,9 @@ class NezhaRuntimeData:
     history: NezhaHistory | None = None
     # Server names by id when devices were last synchronised with the dashboard.
     device_names: dict[int, str] = field(default_factory=dict)
+    # Unique ids of enabled entities given a place under Home Assistant's entity cap but not
+    # registered yet: the platforms weigh at the same time and add in chunks (budget.py).
+    budget_promised: set[str] = field(default_factory=set)
 
 
 def _update_failed(err: NezhaError) -> UpdateFailed | ConfigEntryAuthFailed:
