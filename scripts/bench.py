@@ -638,6 +638,7 @@ SERVER_TEMPLATES = {
     "disk_total": "{{ s.host.DiskTotal }}",
     "ipv4": "{{ s.ipv4 }}",
     "ipv6": "{{ s.ipv6 }}",
+    "country_code": "{{ s.host.CountryCode | upper }}",
     "gpu": "{{ s.status.GPU }}",
     "temperature": (
         "{{ s.status.Temperatures | map(attribute='Temperature') | max"
