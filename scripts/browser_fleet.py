@@ -259,6 +259,9 @@ async def fleet_figures(
     """
     config = {"type": f"custom:{CARD}", "entry": entry_id}
     path = await create_dashboard(hass, [config])
+    # The page takes in a thousand servers' state changes on its main thread: on a loaded
+    # machine a question to the card can wait past Playwright's default 30 s for its turn.
+    page.set_default_timeout(WAIT_MS)
     started = time.monotonic()
     await page.goto(f"{hass_url}{path}")
     card = page.locator(CARD).first
