@@ -1064,6 +1064,9 @@ async def test_back_within_10_s_after_a_hang(
         while hass.states.get(CPU).state == STATE_UNAVAILABLE:
             assert hass.loop.time() - ended <= DOWN_RETRY + 0.5
             await _advance(hass, freezer, 0.5)
+            # The retry of this step crosses real loopback: on a loaded machine it needs more
+            # than the step's 15 ms before the clock moves on, or it is counted a step late.
+            await hass.async_add_executor_job(time.sleep, 0.1)
         back = hass.loop.time() - ended
         print(f"hang: {during} requests in 120 s; available {back:.1f} s after it ended")  # noqa: T201
         assert during <= 120 / DOWN_RETRY + 1

@@ -397,6 +397,52 @@ async def test_platforms_weighing_at_once_share_the_room(
     assert len(config_entry.runtime_data.budget_promised) == 20
 
 
+async def test_the_share_does_not_depend_on_which_platform_weighs_first(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    setup_entry: SetupEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each server's online sensor takes one place beside its share of sensors: counted
+    once, whether the binary sensors were weighed before the sensors or after."""
+    await setup_entry(config_entry)
+    registry = er.async_get(hass)
+    registered = registry.entities.get_enabled_count_for_config_entry_id(config_entry.entry_id)
+    monkeypatch.setattr(
+        nezha_budget,
+        "MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY",
+        registered + nezha_budget.ENTITY_RESERVE + 40,
+    )
+
+    def online() -> dict[int, list[nezha_budget.Deferred[Any]]]:
+        return {
+            server: [nezha_budget.Deferred(f"online-{server}", 0, True, lambda: None)]
+            for server in range(10)
+        }
+
+    def sensors() -> dict[int, list[nezha_budget.Deferred[Any]]]:
+        return {
+            server: [
+                nezha_budget.Deferred(f"sensor-{server}-{n}", n, True, lambda: None)
+                for n in range(6)
+            ]
+            for server in range(10)
+        }
+
+    def elsewhere(server: int) -> str:
+        return f"online-{server}"
+
+    sensors_first = nezha_budget.fit_budget(config_entry, "sensor", sensors(), elsewhere)
+    online_after = nezha_budget.fit_budget(config_entry, "binary_sensor", online())
+    config_entry.runtime_data.budget_promised.clear()
+    online_first = nezha_budget.fit_budget(config_entry, "binary_sensor", online())
+    sensors_after = nezha_budget.fit_budget(config_entry, "sensor", sensors(), elsewhere)
+
+    # 40 places: 10 online sensors and 3 sensors per server, either way.
+    assert len(online_after) == len(online_first) == 10
+    assert len(sensors_first) == len(sensors_after) == 30
+
+
 async def test_full_detail_servers_get_every_entity(
     hass: HomeAssistant,
     dashboard: FakeDashboard,

@@ -83,16 +83,17 @@ def fit_budget[CandidateT: Candidate](
     entry: NezhaConfigEntry,
     domain: str,
     groups: Mapping[int, Sequence[CandidateT]],
-    slots_elsewhere: int = 0,
+    elsewhere: Callable[[int], str] | None = None,
     detailed: Collection[int] = (),
 ) -> list[CandidateT]:
     """The entities of ``groups`` (new ones, per server) that fit, in the order given.
 
-    ``slots_elsewhere`` is what each server takes on another platform (its online sensor);
+    ``elsewhere`` gives the unique id of the one entity each server has on another platform
+    (its online sensor), whose place counts in the share whichever platform weighs first;
     ``detailed`` are the groups (servers) chosen for full detail. Entities already registered
     keep whatever the user or an earlier setup chose, and always count.
     """
-    steps = _fit(entry, domain, groups, slots_elsewhere, detailed)
+    steps = _fit(entry, domain, groups, elsewhere, detailed)
     while True:
         try:
             next(steps)
@@ -105,7 +106,7 @@ async def async_fit_budget[CandidateT: Candidate](
     entry: NezhaConfigEntry,
     domain: str,
     groups: Mapping[int, Sequence[CandidateT]],
-    slots_elsewhere: int = 0,
+    elsewhere: Callable[[int], str] | None = None,
     detailed: Collection[int] = (),
 ) -> list[CandidateT]:
     """``fit_budget``, letting the event loop run between batches of servers.
@@ -113,7 +114,7 @@ async def async_fit_budget[CandidateT: Candidate](
     A whole fleet's first setup weighs a hundred thousand candidates: in one step that would
     hold Home Assistant for a few hundred milliseconds.
     """
-    steps = _fit(entry, domain, groups, slots_elsewhere, detailed)
+    steps = _fit(entry, domain, groups, elsewhere, detailed)
     while True:
         try:
             next(steps)
@@ -131,14 +132,15 @@ def _fit[CandidateT: Candidate](
     entry: NezhaConfigEntry,
     domain: str,
     groups: Mapping[int, Sequence[CandidateT]],
-    slots_elsewhere: int,
+    elsewhere: Callable[[int], str] | None,
     detailed: Collection[int],
 ) -> Generator[None, None, list[CandidateT]]:
     """The work of ``fit_budget``; it yields after each ``FIT_BATCH`` groups of a pass."""
     hass = entry.runtime_data.coordinator.hass
     registry = er.async_get(hass)
-    known, enabled_count = _registrations(entry, registry, domain)
+    known, enabled_ids = _registrations(entry, registry, domain)
     promised = entry.runtime_data.budget_promised
+    slots_elsewhere = 0 if elsewhere is None else 1
     yield
     registered: set[int] = set()
     enabled: dict[int, list[CandidateT]] = {}
@@ -153,7 +155,14 @@ def _fit[CandidateT: Candidate](
         enabled[key] = waiting
         if done % FIT_BATCH == 0:
             yield
-    room = MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY - ENTITY_RESERVE - enabled_count - len(promised)
+    room = MAX_ENABLED_ENTITIES_PER_CONFIG_ENTRY - ENTITY_RESERVE - len(enabled_ids) - len(promised)
+    if elsewhere is not None:
+        # Places elsewhere already given are in the room's count and in each share: once.
+        room += sum(
+            1
+            for key, entities in enabled.items()
+            if entities and ((uid := elsewhere(key)) in enabled_ids or uid in promised)
+        )
     wanted = sum(len(entities) + slots_elsewhere for entities in enabled.values() if entities)
     if wanted <= room:
         promised.update(
@@ -196,8 +205,8 @@ def _fit[CandidateT: Candidate](
 
 def _registrations(
     entry: NezhaConfigEntry, registry: er.EntityRegistry, domain: str
-) -> tuple[set[str], int]:
-    """The unique ids the entry registered in ``domain``, and how many of all are enabled.
+) -> tuple[set[str], set[str]]:
+    """The unique ids the entry registered in ``domain``, and those of all that are enabled.
 
     One pass over the entry's registrations rather than a registry lookup per candidate.
     Places given earlier (``budget_promised``) stop counting apart once registered: the
@@ -205,10 +214,11 @@ def _registrations(
     """
     known: set[str] = set()
     registered: set[str] = set()
-    enabled = 0
+    enabled: set[str] = set()
     for item in registry.entities.get_entries_for_config_entry_id(entry.entry_id):
         registered.add(item.unique_id)
-        enabled += item.disabled_by is None
+        if item.disabled_by is None:
+            enabled.add(item.unique_id)
         if item.domain == domain:
             known.add(item.unique_id)
     entry.runtime_data.budget_promised -= registered

@@ -626,9 +626,13 @@ async def _async_setup_server_sensors(
             cls = NezhaNoteSensor if description.key in _NOTE_KEYS else NezhaServerSensor
             yield cls(coordinator, server, description, info)
 
+    def online_id(server_id: int) -> str:
+        """Each server's online binary sensor, weighed on its own platform, ranks first."""
+        return server_unique_id(entry.entry_id, server_id, "online")
+
     def _fit(new: _PendingSensors) -> list[Pending[NezhaServerSensorDescription]]:
         return fit_budget(
-            entry, Platform.SENSOR, new, slots_elsewhere=1, detailed=coordinator.detailed(new)
+            entry, Platform.SENSOR, new, online_id, detailed=coordinator.detailed(new)
         )
 
     # The whole fleet at setup: gathered and weighed a batch of servers per step of the event
@@ -638,7 +642,7 @@ async def _async_setup_server_sensors(
         first.update(_with_notes(_pending(batch), batch))
         await asyncio.sleep(0)
     fitting = await async_fit_budget(
-        entry, Platform.SENSOR, first, slots_elsewhere=1, detailed=coordinator.detailed(first)
+        entry, Platform.SENSOR, first, online_id, detailed=coordinator.detailed(first)
     )
     await async_add_chunked(async_add_entities, _built(fitting))
 
