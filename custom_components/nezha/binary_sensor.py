@@ -163,14 +163,18 @@ async def async_setup_entry(
             else:
                 yield NezhaOnlineSensor(coordinator, pending.server, description)
 
-    # The whole fleet at setup: gathered and weighed a batch of servers per step of the loop.
-    first: dict[int, list[Pending[BinarySensorEntityDescription]]] = {}
-    for batch in batched(sorted(coordinator.data.servers), ADD_CHUNK, strict=False):
-        first.update(_pending(batch))
-        await asyncio.sleep(0)
-    fitting = await async_fit_budget(
-        entry, Platform.BINARY_SENSOR, first, detailed=coordinator.detailed(first)
-    )
+    # The whole fleet at setup: gathered and weighed a batch of servers per step of the loop,
+    # before the sensors (which wait for it: these rank first).
+    try:
+        first: dict[int, list[Pending[BinarySensorEntityDescription]]] = {}
+        for batch in batched(sorted(coordinator.data.servers), ADD_CHUNK, strict=False):
+            first.update(_pending(batch))
+            await asyncio.sleep(0)
+        fitting = await async_fit_budget(
+            entry, Platform.BINARY_SENSOR, first, detailed=coordinator.detailed(first)
+        )
+    finally:
+        entry.runtime_data.first_weighed.set()
     await async_add_chunked(async_add_entities, _built(fitting))
 
     @callback

@@ -12,6 +12,7 @@ it back (tests/test_import_cycles.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -88,6 +89,9 @@ class NezhaRuntimeData:
     # Unique ids of enabled entities given a place under Home Assistant's entity cap but not
     # registered yet: the platforms weigh at the same time and add in chunks (budget.py).
     budget_promised: set[str] = field(default_factory=set)
+    # Set once the binary sensors (online and note ones) of the first setup are weighed: they
+    # rank before the readings, so the sensor platform weighs after them.
+    first_weighed: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _update_failed(err: NezhaError) -> UpdateFailed | ConfigEntryAuthFailed:

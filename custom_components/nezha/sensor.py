@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Iterator
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -552,6 +553,9 @@ CYCLE_SENSORS: tuple[NezhaCycleSensorDescription, ...] = (
 )
 
 
+# Seconds the sensors wait for the binary sensors to be weighed at setup.
+FIRST_WEIGHED_WAIT = 60
+
 type _PendingSensors = dict[int, list[Pending[NezhaServerSensorDescription]]]
 
 
@@ -641,6 +645,11 @@ async def _async_setup_server_sensors(
     for batch in batched(_listed(), ADD_CHUNK, strict=False):
         first.update(_with_notes(_pending(batch), batch))
         await asyncio.sleep(0)
+    # Online and billing binary sensors rank before these readings: weighed first (a failed
+    # binary sensor setup holds nothing up for long).
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(FIRST_WEIGHED_WAIT):
+            await entry.runtime_data.first_weighed.wait()
     fitting = await async_fit_budget(
         entry, Platform.SENSOR, first, online_id, detailed=coordinator.detailed(first)
     )
