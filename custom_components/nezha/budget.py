@@ -94,12 +94,9 @@ def fit_budget[CandidateT: Candidate](
     keep whatever the user or an earlier setup chose, and always count.
     """
     steps = _fit(entry, domain, groups, elsewhere, detailed)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            fitting: list[CandidateT] = done.value
-            return fitting
+    while (fitting := _step(steps)) is None:
+        pass
+    return fitting
 
 
 async def async_fit_budget[CandidateT: Candidate](
@@ -116,12 +113,21 @@ async def async_fit_budget[CandidateT: Candidate](
     """
     steps = _fit(entry, domain, groups, elsewhere, detailed)
     while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            fitting: list[CandidateT] = done.value
+        if (fitting := _step(steps)) is not None:
             return fitting
         await asyncio.sleep(0)
+
+
+def _step[CandidateT: Candidate](
+    steps: Generator[None, None, list[CandidateT]],
+) -> list[CandidateT] | None:
+    """One batch of ``_fit``: what fits once it is done, else None."""
+    try:
+        next(steps)
+    except StopIteration as done:
+        fitting: list[CandidateT] = done.value
+        return fitting
+    return None
 
 
 # Groups (servers) weighed between two yields of ``_fit``: a few milliseconds of work.

@@ -54,6 +54,11 @@ class NezhaDescriptionMixin:
     priority: int = 0
 
 
+def description_priority(description: EntityDescription) -> int:
+    """Rank in the entity budget: the description's, or first when it has none."""
+    return description.priority if isinstance(description, NezhaDescriptionMixin) else 0
+
+
 class NezhaEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[CoordinatorT]):
     """Description, unique id and device of one entity."""
 
@@ -75,8 +80,7 @@ class NezhaEntity[CoordinatorT: DataUpdateCoordinator[Any]](CoordinatorEntity[Co
     @property
     def priority(self) -> int:
         """Rank in the entity budget (the description's)."""
-        description = self.entity_description
-        return description.priority if isinstance(description, NezhaDescriptionMixin) else 0
+        return description_priority(self.entity_description)
 
     def _follow_name(self, key: str, name: str) -> bool:
         """Take the dashboard's new name of what the entity reads into its default name.

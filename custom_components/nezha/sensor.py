@@ -62,6 +62,7 @@ from .entity import (
     NezhaServiceEntity,
     async_add_chunked,
     async_add_soon,
+    description_priority,
     server_device_info,
 )
 from .identifiers import cycle_unique_id, server_unique_id, service_unique_id
@@ -668,8 +669,12 @@ def _deferred[EntityT: NezhaEntity[Any]](
     description: SensorEntityDescription,
     build: Callable[[], EntityT],
 ) -> Deferred[EntityT]:
-    priority = description.priority if isinstance(description, NezhaDescriptionMixin) else 0
-    return Deferred(unique_id, priority, description.entity_registry_enabled_default, build)
+    return Deferred(
+        unique_id,
+        description_priority(description),
+        description.entity_registry_enabled_default,
+        build,
+    )
 
 
 async def async_setup_entry(
