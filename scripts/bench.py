@@ -53,6 +53,7 @@ import gc
 import logging
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from typing import Any
@@ -366,15 +367,19 @@ async def home_assistant() -> AsyncIterator[HomeAssistant]:
     # shared instance instead of the stopped one's (and no "another Zeroconf instance" report).
     original = {name: vars(zeroconf.Zeroconf).get(name) for name in ("__new__", "__init__")}
     try:
-        async with async_test_home_assistant() as hass:
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-            frame.async_setup(hass)
-            with blocking_call_detection():
-                # The shared HTTP session picks its source address from "network".
-                if not await async_setup_component(hass, "network", {}):
-                    raise SystemExit("network did not set up")
-                yield hass
-                await hass.async_stop(force=True)
+        # A configuration folder of its own: the test harness's shared one keeps every
+        # registry an earlier run saved, and a heap carrying thousands of stale devices makes
+        # every full garbage collection longer than a real install's.
+        with tempfile.TemporaryDirectory(prefix="nezha-bench-") as config_dir:
+            async with async_test_home_assistant(config_dir=config_dir) as hass:
+                hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+                frame.async_setup(hass)
+                with blocking_call_detection():
+                    # The shared HTTP session picks its source address from "network".
+                    if not await async_setup_component(hass, "network", {}):
+                        raise SystemExit("network did not set up")
+                    yield hass
+                    await hass.async_stop(force=True)
     finally:
         for name, value in original.items():
             # Deleting an assigned __new__ leaves the class refusing arguments: put a plain one.
