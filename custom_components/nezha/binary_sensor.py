@@ -30,6 +30,7 @@ from .entity import (
     NezhaServiceEntity,
     async_add_chunked,
     async_add_soon,
+    server_attributes,
 )
 from .identifiers import server_unique_id
 from .notes import NoteEntities, server_billing
@@ -248,10 +249,7 @@ class NezhaNoteBinarySensor(NezhaServerEntity, BinarySensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """What an automation's message needs (the end date)."""
-        attributes_fn = self.entity_description.attributes_fn
-        if attributes_fn is None or not self.available:
-            return None
-        return attributes_fn(self.server)
+        return server_attributes(self, self.entity_description.attributes_fn)
 
     def state_value(self) -> object:
         """On or off, and the attributes."""

@@ -9,7 +9,7 @@ counted on a server's device. Platforms give the values and add entities for wha
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import batched
 from typing import Any, Final
@@ -225,6 +225,15 @@ class NezhaServerEntity(NezhaPacedEntity[NezhaDataUpdateCoordinator]):
         if not super().available or self.server_id not in self.coordinator.data.servers:
             return False
         return not self._live or self.coordinator.is_online(self.server_id)
+
+
+def server_attributes(
+    entity: NezhaServerEntity, attributes_fn: Callable[[Server], dict[str, Any]] | None
+) -> dict[str, Any] | None:
+    """What ``attributes_fn`` reads of the entity's server; None without one or unavailable."""
+    if attributes_fn is None or not entity.available:
+        return None
+    return attributes_fn(entity.server)
 
 
 class NezhaServiceEntity(NezhaListedEntity[NezhaServicesCoordinator]):

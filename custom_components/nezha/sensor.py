@@ -63,6 +63,7 @@ from .entity import (
     async_add_chunked,
     async_add_soon,
     description_priority,
+    server_attributes,
     server_device_info,
 )
 from .identifiers import cycle_unique_id, server_unique_id, service_unique_id
@@ -819,10 +820,7 @@ class NezhaNoteSensor(NezhaServerSensor):
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """What the note says beside the value (the amount as written)."""
-        attributes_fn = self.entity_description.attributes_fn
-        if attributes_fn is None or not self.available:
-            return None
-        return attributes_fn(self.server)
+        return server_attributes(self, self.entity_description.attributes_fn)
 
     def state_value(self) -> object:
         """The value, unit and attributes: any of them changes with the note."""
