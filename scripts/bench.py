@@ -14,7 +14,10 @@ writing their state themselves (``async_write_ha_state``) with no refresh around
 any integration built on entities can cost. A ratio is taken per pair and the median of the
 ratios is printed, so that a slow moment of a shared machine hits both sides of a pair.
 Beside each figure, the garbage collector's share: every collection during the measured
-windows is timed (``gc.callbacks``) and counted by generation.
+windows is timed (``gc.callbacks``) and counted by generation. Every window starts after a full
+collection and ends with one collection of the young generations, so that each pays for the
+objects it leaves there (a floor's writes free about as many as they make and trigger none by
+themselves).
 
 Also: config entry setup time, the entity registry's size (entries of the config entry,
 enabled and disabled), memory per server (tracemalloc, in a separate setup so timings stay
