@@ -15,22 +15,17 @@ import argparse
 import asyncio
 from collections.abc import Callable
 import statistics
-import tempfile
 import time
 from typing import Any
 
-from homeassistant import loader
 from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_test_home_assistant,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nezha.const import CONF_FLAVOR, DOMAIN
 from fake_dashboard import FakeDashboard, make_server
 from fake_dashboard.server import PersonalToken
+from scripts.bench import home_assistant
 
 TOKEN = "nzp_measure0000000000000000"
 
@@ -49,54 +44,48 @@ async def _run(trials: int, window: float, servers: int) -> None:
     for server_id in range(1, servers + 1):
         fake.servers[server_id] = make_server(server_id, now=time.time())
     url = await fake.start()
-    # A configuration folder of its own, not the harness's shared one (registries persist).
-    with tempfile.TemporaryDirectory(prefix="nezha-measure-") as config_dir:
-        async with async_test_home_assistant(config_dir=config_dir) as hass:
-            # Load this repository's integration rather than the test package's stubs.
-            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
-            # Home Assistant's shared HTTP session picks its source address from "network".
-            if not await async_setup_component(hass, "network", {}):
-                raise SystemExit("network did not set up")
-            entry = MockConfigEntry(
-                domain=DOMAIN,
-                title="measure",
-                unique_id=url,
-                data={CONF_URL: url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True, CONF_FLAVOR: "v2"},
-            )
-            entry.add_to_hass(hass)
-            if not await hass.config_entries.async_setup(entry.entry_id):
-                raise SystemExit("the entry did not set up")
-            await hass.async_block_till_done()
-            coordinator = entry.runtime_data.coordinator
-            await _wait_for(lambda: coordinator.stream_connected, 10)
-            online = _online_entity(hass, 1)
-            # Agents report every second, as real ones do every few.
-            agents = asyncio.create_task(_agents(fake))
+    # The benches' Home Assistant: this repository's integration, a configuration folder of
+    # its own (the harness's shared one keeps every registry an earlier run saved).
+    async with home_assistant() as hass:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title="measure",
+            unique_id=url,
+            data={CONF_URL: url, CONF_TOKEN: TOKEN, CONF_VERIFY_SSL: True, CONF_FLAVOR: "v2"},
+        )
+        entry.add_to_hass(hass)
+        if not await hass.config_entries.async_setup(entry.entry_id):
+            raise SystemExit("the entry did not set up")
+        await hass.async_block_till_done()
+        coordinator = entry.runtime_data.coordinator
+        await _wait_for(lambda: coordinator.stream_connected, 10)
+        online = _online_entity(hass, 1)
+        # Agents report every second, as real ones do every few.
+        agents = asyncio.create_task(_agents(fake))
 
-            offs: list[float] = []
-            ons: list[float] = []
-            for _ in range(trials):
-                fake.agent_disconnect(1)
-                offs.append(await _wait_for(lambda: hass.states.get(online).state == "off", 10))
-                fake.agent_reconnect(1)
-                ons.append(await _wait_for(lambda: hass.states.get(online).state == "on", 10))
+        offs: list[float] = []
+        ons: list[float] = []
+        for _ in range(trials):
+            fake.agent_disconnect(1)
+            offs.append(await _wait_for(lambda: hass.states.get(online).state == "off", 10))
+            fake.agent_reconnect(1)
+            ons.append(await _wait_for(lambda: hass.states.get(online).state == "on", 10))
 
-            before = fake.requests.copy()
-            frames = fake.frames_sent
-            await asyncio.sleep(window)
-            rest = fake.requests - before
-            del rest["/api/v1/ws/server"]
-            frames = fake.frames_sent - frames
+        before = fake.requests.copy()
+        frames = fake.frames_sent
+        await asyncio.sleep(window)
+        rest = fake.requests - before
+        del rest["/api/v1/ws/server"]
+        frames = fake.frames_sent - frames
 
-            reauths: list[float] = []
-            for trial in range(trials):
-                reauths.append(await _token_deleted_to_reauth(hass, fake, entry, trial))
-            downs: list[float] = []
-            for _ in range(trials):
-                downs.append(await _dashboard_down_to_unavailable(hass, fake, entry))
-            agents.cancel()
-            await hass.config_entries.async_unload(entry.entry_id)
-            await hass.async_stop(force=True)
+        reauths: list[float] = []
+        for trial in range(trials):
+            reauths.append(await _token_deleted_to_reauth(hass, fake, entry, trial))
+        downs: list[float] = []
+        for _ in range(trials):
+            downs.append(await _dashboard_down_to_unavailable(hass, fake, entry))
+        agents.cancel()
+        await hass.config_entries.async_unload(entry.entry_id)
     await fake.stop()
 
     per_minute = 60 / window
